@@ -1,0 +1,72 @@
+"""What the IMAP and SMTP modules share about talking to a user's mail servers: TLS settings,
+and the plain words a person is told when a connection fails.
+
+Verification is always on. An account may add its own CA certificates, or pin one server
+certificate by SHA-256 fingerprint; a pinned certificate is checked right after the handshake,
+before any password is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import ssl
+
+from accounts.models import MailAccount
+
+
+class MailServerError(Exception):
+    """A failure to show the user as is: the message is plain words, with no secret in it."""
+
+
+class CertificateNotTrusted(ssl.SSLError):
+    def __init__(self, fingerprint: str) -> None:
+        super().__init__(f"certificate not trusted (SHA-256 {fingerprint})")
+        self.fingerprint = fingerprint
+
+
+def client_context(account: MailAccount) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if account.ca_certificates.strip():
+        context.load_verify_locations(cadata=account.ca_certificates)
+    if account.trusted_certificate_sha256:
+        # The pin replaces CA and name checks; check_peer() compares the fingerprint instead.
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def fingerprint(der: bytes) -> str:
+    return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
+
+
+def check_peer(account: MailAccount, ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> None:
+    """Refuse a pinned connection whose certificate is not the pinned one."""
+    if not account.trusted_certificate_sha256:
+        return
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    seen = fingerprint(der) if der else "none"
+    if seen != account.trusted_certificate_sha256:
+        raise CertificateNotTrusted(seen)
+
+
+def describe_network_error(exc: BaseException) -> str:
+    """Plain words for the ways a connection fails before the server says anything."""
+    if isinstance(exc, CertificateNotTrusted):
+        return str(exc)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate not trusted ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed ({exc.reason or exc})"
+    if isinstance(exc, socket.gaierror):
+        return "host name not found"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return "timed out"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by the server"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return "connection failed"

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts import twofactor
+
+# How often an active session's expiry is pushed forward; writing it on every request would
+# cost a database write per page.
+ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+class SessionActivityMiddleware:
+    """Make WEBMAIL_SESSION_IDLE_TIMEOUT an idle timeout rather than an absolute one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and not session.is_empty():
+            now = int(time.time())
+            if now - session.get("_seen", 0) >= ACTIVITY_RESOLUTION_SECONDS:
+                session["_seen"] = now  # modifying the session makes Django save it with a fresh expiry
+        return response
+
+
+def second_factor_exempt(view):
+    """Mark a view that a password-only session may reach (the second-factor pages, logout)."""
+    view.second_factor_exempt = True
+    return view
+
+
+def second_factor_redirect(request: HttpRequest, next_url: str | None = None) -> str | None:
+    """Where a logged-in but unverified user must go next, or None when they may go on."""
+    user = request.user
+    # Right after the password step the user object is fresh from the login form and has no
+    # is_verified() yet (OTPMiddleware adds it at the start of a request): it is not verified.
+    if not user.is_authenticated or getattr(user, "is_verified", lambda: False)():
+        return None
+    query = urlencode({"next": next_url or request.get_full_path()})
+    if twofactor.has_second_factor(user):
+        return f"{reverse('accounts:verify')}?{query}"
+    if settings.WEBMAIL_REQUIRE_2FA:
+        return f"{reverse('accounts:setup')}?{query}"
+    return None
+
+
+class SecondFactorMiddleware:
+    """Send password-only sessions to the second-factor step before any other page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if getattr(view_func, "second_factor_exempt", False) or request.path_info.startswith(f"/{settings.STATIC_URL}"):
+            return None
+        target = second_factor_redirect(request)
+        if target is None:
+            return None
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(target)
+        return HttpResponseRedirect(target)

@@ -1,0 +1,343 @@
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import crypto
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str) -> User:
+        # People type their address with any capitalisation; addresses are stored lower-cased.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person on the team. They log in with their email address."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Unticking this disables the user without deleting their data.")
+    )
+    is_staff = models.BooleanField(_("staff"), default=False, help_text=_("May use the admin panel."))
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Security(models.TextChoices):
+    TLS = "tls", _("TLS (implicit)")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (loopback only)")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _imap_host() -> str:
+    return settings.WEBMAIL_IMAP_HOST
+
+
+def _imap_port() -> int:
+    return settings.WEBMAIL_IMAP_PORT
+
+
+def _imap_security() -> str:
+    return settings.WEBMAIL_IMAP_SECURITY
+
+
+def _smtp_host() -> str:
+    return settings.WEBMAIL_SMTP_HOST
+
+
+def _smtp_port() -> int:
+    return settings.WEBMAIL_SMTP_PORT
+
+
+def _smtp_security() -> str:
+    return settings.WEBMAIL_SMTP_SECURITY
+
+
+class MailAccount(models.Model):
+    """A user's mailbox on the team's IMAP server and their login to its SMTP submission server.
+
+    Passwords are stored encrypted (see ``accounts.crypto``); the primary key is a UUID so it is
+    known before the first INSERT and can be bound into the ciphertext.
+    """
+
+    SECRET_FIELDS = ("imap_password", "smtp_password")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_accounts")
+    label = models.CharField(_("label"), max_length=100, default="Mail")
+
+    imap_host = models.CharField(_("IMAP host"), max_length=255, default=_imap_host)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=_imap_port)
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=10, choices=Security.choices, default=_imap_security
+    )
+    imap_username = models.CharField(
+        _("IMAP username"), max_length=255, blank=True, help_text=_("Leave empty to use the user's email address.")
+    )
+    imap_password = models.TextField(_("IMAP password (encrypted)"), blank=True, editable=False)
+
+    smtp_host = models.CharField(_("SMTP host"), max_length=255, default=_smtp_host)
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), default=_smtp_port)
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=10, choices=Security.choices, default=_smtp_security
+    )
+    smtp_username = models.CharField(
+        _("SMTP username"), max_length=255, blank=True, help_text=_("Leave empty to use the IMAP username.")
+    )
+    smtp_password = models.TextField(
+        _("SMTP password (encrypted)"),
+        blank=True,
+        editable=False,
+        help_text=_("Empty means the IMAP password is used."),
+    )
+
+    ca_certificates = models.TextField(
+        _("extra trusted CA certificates (PEM)"),
+        blank=True,
+        help_text=_("For a server whose certificate is signed by your own CA. Verification stays on."),
+    )
+    trusted_certificate_sha256 = models.CharField(
+        _("trust this certificate (SHA-256 fingerprint)"),
+        max_length=95,
+        blank=True,
+        help_text=_(
+            "Accept exactly this server certificate even though no CA vouches for it. "
+            "Use only for a self-signed certificate you have checked yourself."
+        ),
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("mail account")
+        verbose_name_plural = _("mail accounts")
+        ordering = ["user__email", "label"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.imap_login})"
+
+    def save(self, *args, **kwargs) -> None:
+        pending = self.__dict__.pop("_pending_secrets", {})
+        if self.pk is None:
+            self.pk = uuid.uuid4()
+        for field, plaintext in pending.items():
+            setattr(self, field, crypto.encrypt(plaintext, context=self._secret_context(field)) if plaintext else "")
+        super().save(*args, **kwargs)
+
+    @property
+    def imap_login(self) -> str:
+        return self.imap_username or self.user.email
+
+    @property
+    def smtp_login(self) -> str:
+        return self.smtp_username or self.imap_login
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for prefix in ("imap", "smtp"):
+            host = getattr(self, f"{prefix}_host")
+            if getattr(self, f"{prefix}_security") == Security.NONE and not is_loopback(host):
+                errors[f"{prefix}_security"] = _(
+                    "An unencrypted connection is only allowed to a server on this machine (localhost)."
+                )
+        fingerprint = normalize_fingerprint(self.trusted_certificate_sha256)
+        if self.trusted_certificate_sha256 and fingerprint is None:
+            errors["trusted_certificate_sha256"] = _("Enter a SHA-256 fingerprint: 64 hex digits, colons optional.")
+        else:
+            self.trusted_certificate_sha256 = fingerprint or ""
+        if errors:
+            raise ValidationError(errors)
+
+    # Secrets -------------------------------------------------------------------------------
+
+    def _secret_context(self, field: str) -> str:
+        return f"{self._meta.label_lower}:{self.pk}:{field}"
+
+    def set_secret(self, field: str, plaintext: str) -> None:
+        """Set a password; it is encrypted when the row is saved, once its primary key is final.
+
+        (The admin's inline formsets reset a new row's UUID before saving it, so binding the
+        ciphertext to the key any earlier would seal it to a key the row never gets.)
+        """
+        if field not in self.SECRET_FIELDS:
+            raise ValueError(f"{field} is not a secret field")
+        self.__dict__.setdefault("_pending_secrets", {})[field] = plaintext
+        setattr(self, field, "")
+
+    def get_secret(self, field: str) -> str:
+        if field not in self.SECRET_FIELDS:
+            raise ValueError(f"{field} is not a secret field")
+        pending = self.__dict__.get("_pending_secrets", {})
+        if field in pending:
+            return pending[field]
+        token = getattr(self, field)
+        return crypto.decrypt(token, context=self._secret_context(field)) if token else ""
+
+    def imap_credentials(self) -> tuple[str, str]:
+        return self.imap_login, self.get_secret("imap_password")
+
+    def smtp_credentials(self) -> tuple[str, str]:
+        password = self.get_secret("smtp_password") if self.smtp_password else self.get_secret("imap_password")
+        return self.smtp_login, password
+
+    def rotate_secrets(self) -> list[str]:
+        """Re-encrypt every secret not under the newest key; returns the fields changed (unsaved)."""
+        changed = []
+        for field in self.SECRET_FIELDS:
+            token = getattr(self, field)
+            if token and not crypto.is_current(token):
+                self.set_secret(field, self.get_secret(field))
+                changed.append(field)
+        return changed
+
+
+def normalize_fingerprint(value: str) -> str | None:
+    digits = "".join(ch for ch in value.lower() if ch not in ": \t")
+    if len(digits) != 64 or any(ch not in "0123456789abcdef" for ch in digits):
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+class Identity(models.Model):
+    """An address a user may send as. Only an admin creates these."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identities")
+    account = models.ForeignKey(
+        MailAccount,
+        on_delete=models.CASCADE,
+        related_name="identities",
+        help_text=_("The account whose SMTP server sends mail from this address."),
+    )
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    address = models.EmailField(_("address"))
+    signature = models.TextField(_("signature"), blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        ordering = ["-is_default", "address"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "address"], name="identity_unique_address_per_user"),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="identity_one_default_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.address}>" if self.display_name else self.address
+
+    def save(self, *args, **kwargs) -> None:
+        # The first identity becomes the default; a new default replaces the old one.
+        with transaction.atomic():
+            others = Identity.objects.select_for_update().filter(user_id=self.user_id).exclude(pk=self.pk)
+            if not self.is_default and not others.filter(is_default=True).exists():
+                self.is_default = True
+            if self.is_default:
+                others.filter(is_default=True).update(is_default=False)
+            super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.address = self.address.strip().lower()
+        if any(ch in self.display_name for ch in "\r\n\0"):
+            raise ValidationError({"display_name": _("A display name cannot contain line breaks.")})
+        if self.account_id and self.user_id and self.account.user_id != self.user_id:
+            raise ValidationError({"account": _("The account must belong to the same user.")})
+
+
+class ConnectionCheckQuerySet(models.QuerySet):
+    def recent_for(self, user, window: timedelta = timedelta(hours=1)) -> ConnectionCheckQuerySet:
+        return self.filter(requested_by=user, created_at__gte=timezone.now() - window)
+
+    def older_than_days(self, days: int) -> ConnectionCheckQuerySet:
+        return self.filter(created_at__lt=timezone.now() - timedelta(days=days))
+
+
+class ConnectionCheck(models.Model):
+    """One press of "Test connection": what each server said. Also the basis of its rate limit."""
+
+    account = models.ForeignKey(MailAccount, on_delete=models.CASCADE, related_name="connection_checks")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    imap_ok = models.BooleanField()
+    imap_message = models.CharField(max_length=500)
+    smtp_ok = models.BooleanField()
+    smtp_message = models.CharField(max_length=500)
+
+    objects = ConnectionCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.account} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ok(self) -> bool:
+        return self.imap_ok and self.smtp_ok

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from accounts import twofactor
+from accounts.connection import TooManyChecks, check_account
+from accounts.forms import LoginForm, TokenForm
+from accounts.middleware import second_factor_exempt, second_factor_redirect
+from accounts.models import ConnectionCheck, MailAccount
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = {request.get_host()}
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts=allowed, require_https=request.is_secure()):
+        return candidate
+    return settings.LOGIN_REDIRECT_URL
+
+
+def _redirect_next(request: HttpRequest) -> HttpResponse:
+    return redirect(_next_url(request))
+
+
+def _get_account_for_user(request: HttpRequest, account_id) -> MailAccount:
+    return get_object_or_404(MailAccount, pk=account_id, user=request.user)
+
+
+def _complete_second_factor(request: HttpRequest, device) -> None:
+    otp_login(request, device)
+    # A new session key once the second factor is in: a key seen before this point is worthless.
+    request.session.cycle_key()
+    if isinstance(device, StaticDevice):
+        left = twofactor.backup_codes_left(request.user)
+        messages.warning(
+            request,
+            _("You signed in with a backup code. %(count)d backup codes are left.") % {"count": left},
+        )
+
+
+def _token_error(verification: twofactor.Verification) -> tuple[str, int]:
+    if verification.outcome is twofactor.Outcome.REPLAYED:
+        return _("That code has already been used. Wait for the next code from your app."), 400
+    if verification.outcome is twofactor.Outcome.THROTTLED:
+        wait = max(1, int((verification.retry_at - timezone.now()).total_seconds()) + 1)
+        return _("Too many wrong codes. Try again in %(seconds)d seconds.") % {"seconds": wait}, 429
+    return _("That code is not right. Check the time on your phone and try the current code."), 400
+
+
+@second_factor_exempt
+@sensitive_post_parameters("password")
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.user.is_verified():
+        return _redirect_next(request)
+    form = LoginForm(request, data=request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            auth_login(request, form.get_user())
+            next_url = _next_url(request)
+            return redirect(second_factor_redirect(request, next_url) or next_url)
+        status = 400
+    return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+@second_factor_exempt
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    messages.info(request, _("You are signed out."))
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@second_factor_exempt
+@login_required
+@sensitive_post_parameters("token")
+@never_cache
+def verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_verified():
+        return _redirect_next(request)
+    if not twofactor.has_second_factor(user):
+        return redirect(second_factor_redirect(request, _next_url(request)) or _next_url(request))
+    form = TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            verification = twofactor.verify(user, form.cleaned_data["token"])
+            if verification.outcome is twofactor.Outcome.OK:
+                _complete_second_factor(request, verification.device)
+                return _redirect_next(request)
+            message, status = _token_error(verification)
+            form.add_error("token", message)
+    return render(request, "accounts/verify.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+@second_factor_exempt
+@login_required
+@sensitive_post_parameters("token")
+@never_cache
+def setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if twofactor.has_second_factor(user) and not user.is_verified():
+        # Only someone who passed the current second factor may replace it.
+        return redirect(second_factor_redirect(request, _next_url(request)))
+    device = twofactor.pending_totp_device(user)
+    form = TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            verification = twofactor.confirm_enrolment(user, device, form.cleaned_data["token"])
+            if verification.outcome is twofactor.Outcome.OK:
+                _complete_second_factor(request, device)
+                codes = twofactor.new_backup_codes(user)
+                return render(
+                    request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
+                )
+            message, status = _token_error(verification)
+            form.add_error("token", message)
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "qr_code": twofactor.qr_code_data_uri(device),
+        "secret": twofactor.secret_text(device),
+        "replacing": twofactor.has_second_factor(user),
+    }
+    return render(request, "accounts/setup.html", context, status=status)
+
+
+@require_POST
+@login_required
+@never_cache
+def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
+    codes = twofactor.new_backup_codes(request.user)
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": "", "first": False})
+
+
+@login_required
+@sensitive_post_parameters()
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            user = form.save()
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("accounts:settings")
+        status = 400
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    accounts = list(user.mail_accounts.all())
+    for account in accounts:
+        account.last_check = ConnectionCheck.objects.filter(account=account).first()
+    context = {
+        "accounts": accounts,
+        "identities": user.identities.select_related("account"),
+        "has_second_factor": twofactor.has_second_factor(user),
+        "backup_codes_left": twofactor.backup_codes_left(user),
+    }
+    return render(request, "accounts/settings.html", context)
+
+
+@require_POST
+@login_required
+def test_connection(request: HttpRequest, account_id) -> HttpResponse:
+    account = _get_account_for_user(request, account_id)
+    try:
+        check = check_account(account, request.user)
+    except TooManyChecks as exc:
+        error = _("Too many connection tests. Try again after %(time)s.") % {
+            "time": date_format(timezone.localtime(exc.retry_at), "TIME_FORMAT")
+        }
+        if request.htmx:
+            return render(request, "accounts/_connection_check.html", {"error": error}, status=429)
+        messages.error(request, error)
+        return redirect("accounts:settings")
+    if request.htmx:
+        return render(request, "accounts/_connection_check.html", {"check": check})
+    level = messages.SUCCESS if check.ok else messages.ERROR
+    messages.add_message(request, level, f"IMAP: {check.imap_message}")
+    messages.add_message(request, level, f"SMTP: {check.smtp_message}")
+    return redirect("accounts:settings")

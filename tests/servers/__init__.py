@@ -1,0 +1,1 @@
+"""Real mail servers (Dovecot IMAP, a scriptable SMTP submission server) for tests."""

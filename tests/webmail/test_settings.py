@@ -1,0 +1,95 @@
+"""Settings come from the environment, fail loudly on bad values, and are safe in production."""
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from webmail import env
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = base64.b64encode(os.urandom(32)).decode()
+PRODUCTION = {
+    "WEBMAIL_DEBUG": "0",
+    "SECRET_KEY": "x" * 60 + "production-secret-key-for-the-check",
+    "WEBMAIL_SECRET_KEYS": KEY,
+    "ALLOWED_HOSTS": "mail.example.test",
+}
+
+
+def manage(*args: str, extra_env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("WEBMAIL_", "SECRET_KEY", "ALLOWED_"))}
+    environment.update({"WEBMAIL_VAR_DIR": str(tmp_path), **extra_env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", extra_env=PRODUCTION, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "WEBMAIL_SECRET_KEYS", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_required_setting(tmp_path, missing):
+    settings = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", extra_env=settings, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and missing in result.stderr
+
+
+def test_the_missing_key_message_says_how_to_make_one(tmp_path):
+    settings = {k: v for k, v in PRODUCTION.items() if k != "WEBMAIL_SECRET_KEYS"}
+    result = manage("check", extra_env=settings, tmp_path=tmp_path)
+    assert "os.urandom(32)" in result.stderr
+
+
+def test_a_malformed_secret_key_is_refused_with_its_position(tmp_path):
+    result = manage("check", extra_env={**PRODUCTION, "WEBMAIL_SECRET_KEYS": f"{KEY},short"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "key 2 is not base64 of 32 random bytes" in result.stderr
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    key_file = tmp_path / "keys"
+    key_file.write_text(KEY + "\n")
+    settings = {k: v for k, v in PRODUCTION.items() if k != "WEBMAIL_SECRET_KEYS"}
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.WEBMAIL_SECRET_KEYS[0])",
+        extra_env={**settings, "WEBMAIL_SECRET_KEYS_FILE": str(key_file)},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == KEY
+
+
+def test_env_helpers_name_the_variable_on_a_bad_value(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
+        env.env_bool("SOME_FLAG", True)
+    monkeypatch.setenv("SOME_NUMBER", "ten")
+    with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER must be a whole number"):
+        env.env_int("SOME_NUMBER", 1)
+    monkeypatch.setenv("SOME_NUMBER", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        env.env_int("SOME_NUMBER", 1, minimum=1)
+    monkeypatch.setenv("SOME_CHOICE", "ssl")
+    with pytest.raises(ImproperlyConfigured, match="one of tls, starttls, none"):
+        env.env_choice("SOME_CHOICE", "tls", ("tls", "starttls", "none"))
+
+
+def test_env_secret_refuses_both_the_value_and_the_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("A_SECRET", "x")
+    monkeypatch.setenv("A_SECRET_FILE", str(tmp_path / "nope"))
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        env.env_secret("A_SECRET")
+    monkeypatch.delenv("A_SECRET")
+    with pytest.raises(ImproperlyConfigured, match="cannot be read"):
+        env.env_secret("A_SECRET")

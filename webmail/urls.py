@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from webmail import views
+
+mailbox_patterns = [
+    path("", views.home, name="home"),
+]
+
+urlpatterns = [
+    path("", include((mailbox_patterns, "webmail"))),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from accounts.middleware import second_factor_exempt
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    accounts = list(request.user.mail_accounts.all())
+    return render(request, "webmail/home.html", {"accounts": accounts})
+
+
+@second_factor_exempt
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and monitors: the process is up and the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok\n", content_type="text/plain")
