@@ -218,6 +218,9 @@ class MailAccountAdmin(admin.ModelAdmin):
         ),
     )
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else [IdentityInline]
+
     @admin.display(boolean=True, description=_("password stored"))
     def password_stored(self, obj: MailAccount) -> bool:
         return bool(obj.imap_password)
