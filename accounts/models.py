@@ -50,6 +50,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False, help_text=_("May use the admin panel."))
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    undo_send_seconds = models.PositiveSmallIntegerField(
+        _("undo send window (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("How long a sent message waits so it can still be cancelled. Empty: the site default."),
+    )
 
     objects = UserManager()
 
@@ -167,6 +173,20 @@ class MailAccount(models.Model):
             "Use only for a self-signed certificate you have checked yourself."
         ),
     )
+
+    sent_folder = models.CharField(
+        _("Sent folder"),
+        max_length=255,
+        blank=True,
+        help_text=_("Where copies of sent mail go. Empty: the folder the server marks as Sent."),
+    )
+    server_saves_sent = models.BooleanField(
+        _("the server saves sent mail itself"),
+        default=False,
+        help_text=_("Tick if the mail server already files submitted mail in Sent, so no second copy is made."),
+    )
+    smtp_held_at = models.DateTimeField(_("sending held since"), null=True, blank=True)
+    smtp_hold_reason = models.CharField(_("why sending is held"), max_length=500, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

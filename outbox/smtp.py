@@ -1,15 +1,35 @@
-"""Everything that speaks SMTP."""
+"""Everything that speaks SMTP: logging in, and submitting one message at a time on a connection.
+
+What the server says is kept word for word (code, enhanced status code, text) for the attempt
+log; what it means for a recipient (accepted, deferred, rejected) is decided here, and what it
+means for the message is decided by ``outbox.delivery``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiosmtplib
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.mailservers import MailServerError, check_peer, client_context, describe_network_error
 from accounts.models import MailAccount, Security, is_loopback
+
+
+class AuthenticationRefused(MailServerError):
+    """The server refused the account's password (535 / 5.7.8): retrying cannot help."""
+
+    def __init__(self, message: str, code: int, reply: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reply = reply
 
 
 def helo_name() -> str:
@@ -41,7 +61,8 @@ async def connect(account: MailAccount, timeout: float | None = None) -> aiosmtp
         if isinstance(exc, MailServerError):
             raise
         if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-            raise MailServerError(f"authentication failed ({exc.code} {_first_line(exc.message)})") from None
+            words = f"{exc.code} {_first_line(exc.message)}"
+            raise AuthenticationRefused(f"authentication failed ({words})", exc.code, exc.message) from None
         if isinstance(exc, aiosmtplib.SMTPResponseException):
             raise MailServerError(f"the server refused ({exc.code} {_first_line(exc.message)})") from None
         if isinstance(exc, aiosmtplib.SMTPException | OSError):
@@ -91,3 +112,217 @@ def _describe(exc: BaseException) -> str:
 
 def _first_line(message: str) -> str:
     return message.splitlines()[0][:200] if message else ""
+
+
+# -- submission -------------------------------------------------------------------------------
+
+_ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b")
+_RETRY_HINT = re.compile(r"(?:try again|retry)\s+(?:in|after)\s+(\d+)\s*(s|sec|second|m|min|minute)", re.I)
+
+
+@dataclass(frozen=True)
+class Reply:
+    code: int | None
+    text: str
+
+    @property
+    def enhanced_code(self) -> str:
+        match = _ENHANCED.match(self.text)
+        return match.group(1) if match else ""
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds the server asked us to wait ("try again in 30 seconds"), if it said so."""
+        match = _RETRY_HINT.search(self.text)
+        if not match:
+            return None
+        return int(match.group(1)) * (60 if match.group(2).lower().startswith("m") else 1)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One command and its reply, for the attempt log."""
+
+    step: str
+    started_at: datetime
+    duration_ms: int
+    reply: Reply
+    recipient_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EnvelopeRecipient:
+    id: int
+    address: str
+
+
+@dataclass
+class Envelope:
+    message_id: str  # our id, also the DSN envelope id
+    sender: str
+    recipients: list[EnvelopeRecipient]
+    data: bytes
+    delivery_receipt: bool = False
+
+
+@dataclass
+class SubmissionResult:
+    """What happened to one message on one connection."""
+
+    accepted: list[int] = field(default_factory=list)
+    deferred: dict[int, Reply] = field(default_factory=dict)
+    rejected: dict[int, Reply] = field(default_factory=dict)
+    uncertain: bool = False
+    exchanges: list[Exchange] = field(default_factory=list)
+    error: str = ""
+    retry_after: int | None = None
+
+
+@dataclass
+class Connection:
+    client: aiosmtplib.SMTP
+    tls_version: str = ""
+    tls_cipher: str = ""
+    broken: bool = False
+
+    @property
+    def dsn(self) -> bool:
+        return self.client.supports_extension("dsn")
+
+    @property
+    def size_limit(self) -> int | None:
+        value = self.client.esmtp_extensions.get("size", "").strip()
+        return int(value) if value.isdigit() and int(value) > 0 else None
+
+    async def close(self) -> None:
+        try:
+            if self.client.is_connected and not self.broken:
+                await asyncio.wait_for(self.client.quit(), timeout=5)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            pass
+        finally:
+            self.client.close()
+
+
+async def open_connection(account: MailAccount) -> Connection:
+    """Connect, TLS, AUTH. Raises AuthenticationRefused or MailServerError."""
+    client = await connect(account, timeout=settings.WEBMAIL_SMTP_TIMEOUT)
+    connection = Connection(client)
+    ssl_object = client.get_transport_info("ssl_object")
+    if ssl_object is not None:
+        connection.tls_version = ssl_object.version() or ""
+        connection.tls_cipher = (ssl_object.cipher() or ("",))[0]
+    return connection
+
+
+def _xtext(value: str) -> str:
+    # RFC 3461 xtext: "+" and "=" and anything outside 33..126 become +XX.
+    return "".join(ch if 33 <= ord(ch) <= 126 and ch not in "+=" else f"+{ord(ch):02X}" for ch in value)
+
+
+def _reply(exc: aiosmtplib.SMTPResponseException) -> Reply:
+    return Reply(exc.code, exc.message)
+
+
+def _classify(reply: Reply) -> str:
+    if reply.code is not None and 200 <= reply.code < 300:
+        return "accepted"
+    if reply.code is not None and 500 <= reply.code < 600:
+        return "rejected"
+    return "deferred"
+
+
+async def submit(
+    connection: Connection, envelope: Envelope, before_data: Callable[[], Awaitable[None]]
+) -> SubmissionResult:
+    """One SMTP transaction. ``before_data`` runs (and must succeed) right before DATA is sent,
+    so that a crash after that point is known to be one after which the message may have gone."""
+    client = connection.client
+    result = SubmissionResult()
+    pending = {r.id for r in envelope.recipients}
+
+    async def command(step: str, call, recipient_id: int | None = None) -> Reply:
+        started, clock = timezone.now(), time.monotonic()
+        try:
+            response = await call()
+            reply = Reply(response.code, response.message)
+        except aiosmtplib.SMTPResponseException as exc:
+            reply = _reply(exc)
+        result.exchanges.append(Exchange(step, started, int((time.monotonic() - clock) * 1000), reply, recipient_id))
+        return reply
+
+    def settle_all(ids, reply: Reply) -> None:
+        verdict = _classify(reply)
+        for rid in ids:
+            (result.deferred if verdict == "deferred" else result.rejected)[rid] = reply
+        if verdict == "deferred":
+            result.retry_after = reply.retry_after
+        result.error = f"{reply.code} {reply.text}".strip()
+
+    limit = connection.size_limit
+    if limit is not None and len(envelope.data) > limit:
+        reply = Reply(552, f"5.3.4 message is {len(envelope.data)} bytes; the server takes at most {limit}")
+        result.exchanges.append(Exchange("size", timezone.now(), 0, reply))
+        settle_all(pending, reply)
+        return result
+
+    dsn = connection.dsn
+    mail_options = [f"SIZE={len(envelope.data)}"] if limit is not None else []
+    if dsn:
+        mail_options += ["RET=HDRS", f"ENVID={_xtext(envelope.message_id)}"]
+    notify = "SUCCESS,FAILURE,DELAY" if envelope.delivery_receipt else "FAILURE,DELAY"
+
+    try:
+        reply = await command("mail", lambda: client.mail(envelope.sender, options=mail_options))
+        if _classify(reply) != "accepted":
+            settle_all(pending, reply)
+            await _reset(connection)
+            return result
+        rcpt_ok: list[int] = []
+        for recipient in envelope.recipients:
+            options = [f"NOTIFY={notify}", f"ORCPT=rfc822;{_xtext(recipient.address)}"] if dsn else []
+            reply = await command(
+                "rcpt", lambda r=recipient, o=options: client.rcpt(r.address, options=o), recipient.id
+            )
+            verdict = _classify(reply)
+            if verdict == "accepted":
+                rcpt_ok.append(recipient.id)
+            elif verdict == "deferred":
+                result.deferred[recipient.id] = reply
+                result.retry_after = max(result.retry_after or 0, reply.retry_after or 0) or None
+            else:
+                result.rejected[recipient.id] = reply
+        if not rcpt_ok:
+            result.error = "no recipient was accepted"
+            await _reset(connection)
+            return result
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        # Nothing was handed over yet: everything still open may be tried again.
+        connection.broken = True
+        still_open = pending - set(result.deferred) - set(result.rejected)
+        settle_all(still_open, Reply(None, f"connection lost before DATA: {_describe(exc)}"))
+        return result
+
+    await before_data()
+    try:
+        reply = await command("data", lambda: client.data(envelope.data, timeout=settings.WEBMAIL_SMTP_TIMEOUT * 2))
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        # The message may or may not have been taken: never guess, never resend on our own.
+        connection.broken = True
+        result.uncertain = True
+        result.error = f"no answer after the message was sent: {_describe(exc)}"
+        result.exchanges.append(Exchange("data", timezone.now(), 0, Reply(None, result.error)))
+        return result
+    if _classify(reply) == "accepted":
+        result.accepted = rcpt_ok
+    else:
+        settle_all(rcpt_ok, reply)
+        await _reset(connection)
+    return result
+
+
+async def _reset(connection: Connection) -> None:
+    try:
+        await connection.client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        connection.broken = True

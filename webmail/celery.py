@@ -19,7 +19,7 @@ app.conf.update(
     task_ignore_result=True,
     result_backend=None,
     # A task is acknowledged after it ran, and re-delivered if the worker died under it; the
-    # tasks are idempotent because they claim rows with conditional UPDATEs.
+    # outbox tasks are safe to run twice because they claim rows with conditional UPDATEs.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

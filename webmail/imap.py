@@ -7,6 +7,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import imapclient
 from django.conf import settings
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -88,3 +89,29 @@ def _server_words(exc: BaseException) -> str:
     if text.startswith("b'") or text.startswith('b"'):
         text = text[2:-1]
     return text.strip()[:200]
+
+
+def sent_folder(client: IMAPClient, configured: str = "") -> str:
+    """The account's configured Sent folder, else the one the server marks \\Sent, else "Sent"."""
+    if configured:
+        return configured
+    return client.find_special_folder(imapclient.SENT) or "Sent"
+
+
+def append_once(client: IMAPClient, folder: str, raw: bytes, message_id: str, when) -> bool:
+    """APPEND ``raw`` to ``folder`` unless a message with this Message-ID is already there.
+
+    Returns False when it was already there (an earlier try appended it and then lost the reply).
+    """
+    if any(ch in folder for ch in "\r\n\0") or any(ch in message_id for ch in "\r\n\0"):
+        raise MailServerError("refusing a folder name or Message-ID with a line break")
+    try:
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        client.select_folder(folder, readonly=True)
+        if client.search(["HEADER", "Message-ID", message_id]):
+            return False
+        client.append(folder, raw, flags=[imapclient.SEEN], msg_time=when)
+        return True
+    except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
+        raise MailServerError(_describe(exc)) from exc

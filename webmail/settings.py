@@ -126,6 +126,8 @@ TEMPLATES = [
     },
 ]
 
+if not env_secret("DATABASE_URL"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         env_secret("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'webmail.sqlite3'}",
@@ -176,7 +178,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("WEBMAIL_PROXY_COUNT", 0, minimum=0) or None
+WEBMAIL_PROXY_COUNT = env_int("WEBMAIL_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
 AXES_VERBOSE = False
 
 # Sessions live in the database; an idle session expires after this many seconds.
@@ -224,7 +227,6 @@ CONTENT_SECURITY_POLICY = {
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("WEBMAIL_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -243,6 +245,20 @@ STORAGES = {
     },
 }
 
+# Sending.
+WEBMAIL_MAX_RECIPIENTS = env_int("WEBMAIL_MAX_RECIPIENTS", 100, minimum=1)
+WEBMAIL_MAX_MESSAGE_BYTES = env_int("WEBMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
+WEBMAIL_SEND_LIMIT_PER_HOUR = env_int("WEBMAIL_SEND_LIMIT_PER_HOUR", 100, minimum=1)
+WEBMAIL_SEND_LIMIT_PER_DAY = env_int("WEBMAIL_SEND_LIMIT_PER_DAY", 500, minimum=1)
+WEBMAIL_UNDO_SECONDS = env_int("WEBMAIL_UNDO_SECONDS", 10, minimum=0, maximum=300)
+WEBMAIL_RETRY_START_SECONDS = env_int("WEBMAIL_RETRY_START_SECONDS", 60, minimum=1)
+WEBMAIL_RETRY_CAP_SECONDS = env_int("WEBMAIL_RETRY_CAP_SECONDS", 3600, minimum=1)
+WEBMAIL_MESSAGE_LIFETIME_SECONDS = env_int("WEBMAIL_MESSAGE_LIFETIME_SECONDS", 2 * 24 * 3600, minimum=60)
+WEBMAIL_SMTP_CONNECTIONS = env_int("WEBMAIL_SMTP_CONNECTIONS", 4, minimum=1, maximum=32)
+WEBMAIL_SMTP_TIMEOUT = env_int("WEBMAIL_SMTP_TIMEOUT", 60, minimum=1)
+WEBMAIL_SEND_LEASE_SECONDS = env_int("WEBMAIL_SEND_LEASE_SECONDS", 300, minimum=30)
+WEBMAIL_SWEEP_SECONDS = env_int("WEBMAIL_SWEEP_SECONDS", 15, minimum=1)
+
 # Celery: Redis in production; kombu's filesystem transport under var/ when REDIS_URL is unset.
 REDIS_URL = env_secret("REDIS_URL")
 if REDIS_URL:
@@ -250,10 +266,11 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "control_folder": str(_broker_dir / "control"),
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
@@ -266,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 3600.0,
         "options": {"expires": 3500},
+    },
+    "sweep-outbox": {
+        "task": "outbox.tasks.sweep",
+        "schedule": float(WEBMAIL_SWEEP_SECONDS),
+        "options": {"expires": max(1, WEBMAIL_SWEEP_SECONDS - 1)},
     },
     "prune-connection-checks": {
         "task": "accounts.tasks.prune_connection_checks",

@@ -152,3 +152,29 @@ def test_healthz_answers_without_login(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.content == b"ok\n"
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_lockout(client, teammate, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": teammate.email, "password": "wrong"}, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+    response = client.post(LOGIN, {"username": teammate.email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert response.status_code == 429
+
+
+def test_behind_a_proxy_the_address_it_saw_is_used(client, teammate, settings):
+    settings.WEBMAIL_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": teammate.email, "password": "wrong"}, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    locked = client.post(LOGIN, {"username": teammate.email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert locked.status_code == 429
+    other = client.post(LOGIN, {"username": teammate.email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.6")
+    assert other.status_code == 302
+
+
+def test_ensure_admin_refuses_a_weak_password(db, monkeypatch):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("WEBMAIL_ADMIN_PASSWORD", "123")
+    with pytest.raises(CommandError, match="too weak"):
+        call_command("ensure_admin")

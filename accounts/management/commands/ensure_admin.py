@@ -3,7 +3,9 @@
 import os
 import secrets
 
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import User
@@ -21,6 +23,11 @@ class Command(BaseCommand):
             generated = not password
             if generated:
                 password = secrets.token_urlsafe(12)
+            else:
+                try:
+                    validate_password(password)
+                except ValidationError as exc:
+                    raise CommandError(f"WEBMAIL_ADMIN_PASSWORD is too weak: {' '.join(exc.messages)}") from None
             User.objects.create_superuser(email=email, password=password)
         self.stdout.write(self.style.SUCCESS(f"Created the first admin: {email}"))
         if generated:

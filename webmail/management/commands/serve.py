@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Start web + Celery worker + beat in the foreground (development and small single-host installs)."
+    help = "Start web + Celery worker + beat in the foreground, for trying it out; production uses gunicorn."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port for the web app")

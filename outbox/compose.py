@@ -1,0 +1,264 @@
+"""From what a person typed to a stored, queued message: strict addresses, final MIME bytes.
+
+Everything a header is made of is checked here, before the ``email`` package sees it: no CR, LF,
+NUL or other control character may reach a header, whether typed or smuggled in an encoded word.
+The bytes stored are the bytes submitted and the bytes filed in Sent; Message-ID and Date are
+fixed once, here.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import logging
+import mimetypes
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, make_msgid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Identity, User
+from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind
+
+log = logging.getLogger(__name__)
+
+# 7bit forces quoted-printable or base64 bodies and RFC 2047 headers, which every server takes.
+POLICY = email.policy.SMTP.clone(cte_type="7bit")
+_HEADER_PARSER = email.policy.default.header_factory
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    display_name: str
+    address: str  # ASCII addr-spec, IDN domain in its A-label form
+
+    def header_value(self) -> Address:
+        username, domain = self.address.rsplit("@", 1)
+        return Address(display_name=self.display_name, username=username, domain=domain)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Draft:
+    identity: Identity
+    to: list[Mailbox]
+    cc: list[Mailbox] = field(default_factory=list)
+    bcc: list[Mailbox] = field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    send_at: datetime | None = None
+    delivery_receipt: bool = False
+
+    @property
+    def recipients(self) -> list[tuple[str, Mailbox]]:
+        return [
+            *((RecipientKind.TO, m) for m in self.to),
+            *((RecipientKind.CC, m) for m in self.cc),
+            *((RecipientKind.BCC, m) for m in self.bcc),
+        ]
+
+
+class SendRefused(Exception):
+    """Nothing was queued, for a reason the user is told as is."""
+
+
+def has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def check_header_text(value: str, what: str) -> str:
+    if has_control_characters(value.replace("\t", " ")):
+        raise ValidationError(_("%(what)s cannot contain line breaks or control characters.") % {"what": what})
+    return value.strip()
+
+
+def parse_addresses(raw: str) -> list[Mailbox]:
+    """Parse a To/Cc/Bcc field strictly: display names, quoted names and IDN domains allowed."""
+    if has_control_characters(raw.replace("\t", " ")):
+        raise ValidationError(_("Addresses cannot contain line breaks or control characters."))
+    raw = raw.strip().strip(",").strip()
+    if not raw:
+        return []
+    try:
+        header = _HEADER_PARSER("To", raw)
+    except Exception:  # the parser raises several exception types on garbage
+        raise ValidationError(_("This is not a list of email addresses.")) from None
+    if header.defects:
+        raise ValidationError(
+            _("Check the addresses: separate them with commas, like Ann <ann@example.org>, bob@example.org.")
+        )
+    mailboxes: list[Mailbox] = []
+    for group in header.groups:
+        if group.display_name is not None:
+            raise ValidationError(_("Address groups are not supported; list the addresses instead."))
+        for address in group.addresses:
+            mailboxes.append(_mailbox(address))
+    return mailboxes
+
+
+def _mailbox(address) -> Mailbox:
+    shown = f"{address.username}@{address.domain}"
+    # Encoded words in a display name are decoded by the parser: check what they decoded to.
+    if has_control_characters(address.display_name) or has_control_characters(shown):
+        raise ValidationError(_("Addresses cannot contain line breaks or control characters."))
+    if not address.username.isascii():
+        raise ValidationError(
+            _("%(address)s: addresses with non-ASCII before the @ are not supported.") % {"address": shown}
+        )
+    try:
+        domain = address.domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValidationError(_("%(address)s: the domain is not valid.") % {"address": shown}) from None
+    addr_spec = f"{address.username}@{domain}"
+    try:
+        validate_email(addr_spec)
+    except ValidationError:
+        raise ValidationError(_("%(address)s is not a valid email address.") % {"address": shown}) from None
+    return Mailbox(display_name=address.display_name.strip(), address=addr_spec)
+
+
+def build_mime(draft: Draft, *, now: datetime) -> tuple[bytes, str]:
+    """The final bytes and their Message-ID."""
+    identity = draft.identity
+    sender = Mailbox(identity.display_name, identity.address)
+    message = EmailMessage(policy=POLICY)
+    message["From"] = sender.header_value()
+    if draft.to:
+        message["To"] = [m.header_value() for m in draft.to]
+    if draft.cc:
+        message["Cc"] = [m.header_value() for m in draft.cc]
+    if not draft.to and not draft.cc:
+        message["To"] = "undisclosed-recipients:;"
+    if draft.subject:
+        message["Subject"] = draft.subject
+    message["Date"] = format_datetime(now)
+    message_id = make_msgid(domain=identity.address.rsplit("@", 1)[1])
+    message["Message-ID"] = message_id
+    message["MIME-Version"] = "1.0"
+    body = draft.body
+    if identity.signature:
+        body = f"{body.rstrip()}\n\n-- \n{identity.signature}"
+    message.set_content(body.replace("\r\n", "\n"), charset="utf-8")
+    for attachment in draft.attachments:
+        maintype, _sep, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    raw = message.as_bytes()
+    _check_headers(raw, draft)
+    return raw, message_id
+
+
+def _check_headers(raw: bytes, draft: Draft) -> None:
+    # The last line of defence: whatever went in, the header block says exactly what we meant.
+    parsed = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    counts: dict[str, int] = {}
+    for name in parsed:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    expected = {"from", "date", "message-id", "mime-version", "content-type"}
+    allowed = expected | {"to", "cc", "subject", "content-transfer-encoding"}
+    if not expected <= set(counts) or set(counts) - allowed or any(n > 1 for n in counts.values()):
+        raise ValidationError(_("The message headers could not be built safely."))
+
+
+def guess_content_type(filename: str, declared: str | None) -> str:
+    # The browser's word for the type is only a hint; an unknown type travels as octet-stream.
+    guessed, _encoding = mimetypes.guess_type(filename)
+    return guessed or declared or "application/octet-stream"
+
+
+def undo_delay(user: User) -> int:
+    return settings.WEBMAIL_UNDO_SECONDS if user.undo_send_seconds is None else user.undo_send_seconds
+
+
+def check_rate(user: User, now: datetime) -> None:
+    """Refuse a message beyond the per-user hourly or daily limit, saying when it is possible again."""
+    recent = OutgoingMessage.objects.filter(user=user).exclude(state=MessageState.CANCELLED)
+    for window, limit in (
+        (timedelta(hours=1), settings.WEBMAIL_SEND_LIMIT_PER_HOUR),
+        (timedelta(days=1), settings.WEBMAIL_SEND_LIMIT_PER_DAY),
+    ):
+        in_window = recent.filter(created_at__gt=now - window).order_by("-created_at")
+        times = list(in_window.values_list("created_at", flat=True)[:limit])
+        if len(times) >= limit:
+            retry_at = times[-1] + window
+            raise SendRefused(
+                _("You have reached the sending limit. You can send again at %(time)s.")
+                % {"time": timezone.localtime(retry_at).strftime("%Y-%m-%d %H:%M %Z")}
+            )
+
+
+def enqueue(user: User, draft: Draft) -> OutgoingMessage:
+    """Store the message and its recipients in one transaction; the worker is told on commit."""
+    from outbox.tasks import publish  # the task module imports this package's modules, not the reverse
+
+    if draft.identity.user_id != user.pk:
+        raise SendRefused(_("You can only send from your own addresses."))
+    recipients = draft.recipients
+    if not recipients:
+        raise SendRefused(_("Add at least one recipient."))
+    if len(recipients) > settings.WEBMAIL_MAX_RECIPIENTS:
+        raise SendRefused(
+            _("A message can have at most %(count)d recipients.") % {"count": settings.WEBMAIL_MAX_RECIPIENTS}
+        )
+    now = timezone.now()
+    raw, message_id = build_mime(draft, now=now)
+    if len(raw) > settings.WEBMAIL_MAX_MESSAGE_BYTES:
+        raise SendRefused(
+            _("The message is too large (%(size)s MB; the limit is %(limit)s MB).")
+            % {
+                "size": round(len(raw) / 1_000_000, 1),
+                "limit": round(settings.WEBMAIL_MAX_MESSAGE_BYTES / 1_000_000, 1),
+            }
+        )
+    due_at = draft.send_at if draft.send_at and draft.send_at > now else now + timedelta(seconds=undo_delay(user))
+    with transaction.atomic():
+        # One sender at a time per user, so that two tabs cannot both slip under the limit.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        check_rate(user, now)
+        message = OutgoingMessage.objects.create(
+            user=user,
+            account=draft.identity.account,
+            identity=draft.identity,
+            sender=draft.identity.address,
+            message_id=message_id,
+            subject=draft.subject[:998],
+            mime=raw,
+            size=len(raw),
+            delivery_receipt=draft.delivery_receipt,
+            created_at=now,
+            due_at=due_at,
+            scheduled=draft.send_at is not None and draft.send_at > now,
+            expires_at=due_at + timedelta(seconds=settings.WEBMAIL_MESSAGE_LIFETIME_SECONDS),
+        )
+        seen: set[str] = set()
+        rows = []
+        for kind, mailbox in recipients:
+            if mailbox.address.lower() in seen:
+                continue
+            seen.add(mailbox.address.lower())
+            rows.append(
+                Recipient(message=message, address=mailbox.address, display_name=mailbox.display_name[:200], kind=kind)
+            )
+        Recipient.objects.bulk_create(rows)
+        transaction.on_commit(lambda: publish(message))
+    return message

@@ -1,0 +1,186 @@
+"""Outgoing mail: the message as submitted, each recipient's fate, and every SMTP exchange.
+
+A message is stored with its final bytes, waits until
+``due_at`` (undo window or scheduled time), is claimed by one worker with a lease, and ends sent,
+failed or cancelled; in between it may be deferred (retried at ``next_attempt_at``), held
+(the account's SMTP password was refused) or uncertain (the worker died after the end of DATA,
+so nobody knows whether the server took it; never resent without the user's say).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MessageState(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENDING = "sending", _("sending")
+    DEFERRED = "deferred", _("deferred")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    HELD = "held", _("held")
+    UNCERTAIN = "uncertain", _("uncertain")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# A worker may take these; everything else is either in flight or settled.
+CLAIMABLE = (MessageState.QUEUED, MessageState.DEFERRED)
+CANCELLABLE = (MessageState.QUEUED, MessageState.DEFERRED, MessageState.HELD)
+FINAL = (MessageState.SENT, MessageState.FAILED, MessageState.CANCELLED)
+
+
+class Phase(models.TextChoices):
+    """How far the current attempt got; what a crash means depends on it."""
+
+    NONE = "", _("not started")
+    ENVELOPE = "envelope", _("before data")
+    DATA = "data", _("data sent")
+
+
+class SentCopy(models.TextChoices):
+    NOT_NEEDED = "", _("not needed")
+    PENDING = "pending", _("pending")
+    DONE = "done", _("saved")
+    FAILED = "failed", _("failed")
+
+
+class OutgoingMessage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_messages")
+    account = models.ForeignKey("accounts.MailAccount", on_delete=models.CASCADE, related_name="outgoing_messages")
+    identity = models.ForeignKey(
+        "accounts.Identity", on_delete=models.SET_NULL, null=True, blank=True, related_name="outgoing_messages"
+    )
+    sender = models.EmailField(_("envelope sender"))
+    message_id = models.CharField(_("Message-ID"), max_length=255, db_index=True)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    mime = models.BinaryField(_("message bytes"))
+    size = models.PositiveIntegerField(_("size"))
+    delivery_receipt = models.BooleanField(_("delivery receipt requested"), default=False)
+
+    state = models.CharField(max_length=10, choices=MessageState.choices, default=MessageState.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    due_at = models.DateTimeField(_("due"), default=timezone.now)
+    scheduled = models.BooleanField(_("scheduled by the user"), default=False)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("give up after"))
+    attempts = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.NONE, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=1000, blank=True)
+
+    sent_copy = models.CharField(max_length=10, choices=SentCopy.choices, default=SentCopy.NOT_NEEDED, blank=True)
+    sent_copy_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_copy_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="outgoing_state_due"),
+            models.Index(fields=["account", "state"], name="outgoing_account_state"),
+            models.Index(fields=["user", "created_at"], name="outgoing_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject or '(no subject)'} [{self.state}]"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.state in CANCELLABLE
+
+    @property
+    def can_retry_now(self) -> bool:
+        return self.state in (MessageState.DEFERRED, MessageState.QUEUED)
+
+    @property
+    def can_resend(self) -> bool:
+        return self.state == MessageState.UNCERTAIN or (
+            self.is_final and self.recipients.filter(state=RecipientState.REJECTED).exists()
+        )
+
+
+class RecipientKind(models.TextChoices):
+    TO = "to", _("To")
+    CC = "cc", _("Cc")
+    BCC = "bcc", _("Bcc")
+
+
+class RecipientState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    ACCEPTED = "accepted", _("accepted by the server")
+    DEFERRED = "deferred", _("deferred")
+    REJECTED = "rejected", _("rejected")
+    # From delivery status notifications, after acceptance.
+    DELIVERED = "delivered", _("delivered")
+    DELAYED = "delayed", _("delayed")
+    BOUNCED = "bounced", _("bounced")
+
+
+# Recipients a new attempt sends to; the others are settled.
+UNSETTLED = (RecipientState.PENDING, RecipientState.DEFERRED)
+
+
+class Recipient(models.Model):
+    message = models.ForeignKey(OutgoingMessage, on_delete=models.CASCADE, related_name="recipients")
+    address = models.CharField(_("address"), max_length=320)
+    display_name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=3, choices=RecipientKind.choices)
+    state = models.CharField(max_length=10, choices=RecipientState.choices, default=RecipientState.PENDING)
+    code = models.PositiveSmallIntegerField(null=True, blank=True)
+    enhanced_code = models.CharField(max_length=16, blank=True)
+    reply = models.CharField(max_length=1000, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "address"], name="recipient_unique_per_message"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Step(models.TextChoices):
+    CONNECT = "connect", _("connect")
+    TLS = "tls", _("TLS")
+    AUTH = "auth", _("authentication")
+    MAIL = "mail", _("MAIL FROM")
+    RCPT = "rcpt", _("RCPT TO")
+    DATA = "data", _("DATA")
+    SIZE = "size", _("size check")
+
+
+class DeliveryAttempt(models.Model):
+    """One SMTP exchange about a message, with the server's words as it said them."""
+
+    message = models.ForeignKey(OutgoingMessage, on_delete=models.CASCADE, related_name="delivery_attempts")
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.CASCADE, null=True, blank=True, related_name="delivery_attempts"
+    )
+    attempt = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    step = models.CharField(max_length=10, choices=Step.choices)
+    code = models.PositiveSmallIntegerField(null=True, blank=True)
+    enhanced_code = models.CharField(max_length=16, blank=True)
+    reply = models.CharField(max_length=1000, blank=True)
+    tls_version = models.CharField(max_length=16, blank=True)
+    tls_cipher = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.code or ''} {self.reply[:40]}"

@@ -1,0 +1,59 @@
+"""Celery tasks of the outbox. Each takes ids, and calls one function that does the work.
+
+The database is the queue; a task is only a doorbell. Losing one (Redis flushed, broker down
+while a message was stored) delays the message until the next sweep, never loses it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from outbox import delivery, sentcopy
+from outbox.models import OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+# Short delays ride on the broker; anything later is found by the sweeper, so no long ETAs.
+MAX_COUNTDOWN_SECONDS = 60
+
+
+@shared_task(ignore_result=True)
+def deliver(message_id: str) -> None:
+    delivery.deliver(message_id)
+
+
+@shared_task(ignore_result=True)
+def save_sent_copy(message_id: str) -> None:
+    sentcopy.save_sent_copy(message_id)
+
+
+@shared_task(ignore_result=True)
+def sweep() -> None:
+    for message_id in delivery.sweep():
+        publish_id(message_id)
+    for message_id in sentcopy.due_copies():
+        ring(save_sent_copy, message_id)
+
+
+def publish(message: OutgoingMessage) -> None:
+    """Ring the bell for a stored message; a failure here is logged, and the sweeper covers it."""
+    delay = (message.due_at - message.created_at).total_seconds()
+    if delay <= MAX_COUNTDOWN_SECONDS:
+        ring(deliver, str(message.pk), countdown=max(0.0, delay))
+
+
+def publish_id(message_id: str) -> None:
+    ring(deliver, str(message_id))
+
+
+def ring(task, message_id: str, countdown: float = 0) -> None:
+    try:
+        task.apply_async((str(message_id),), countdown=countdown or None, retry=False)
+    except Exception:  # broker down: the row is committed and the sweeper will find it
+        log.warning("could not publish %s for %s; the sweeper will pick it up", task.name, message_id, exc_info=True)
+    else:
+        if settings.DEBUG:
+            log.debug("published %s for %s", task.name, message_id)

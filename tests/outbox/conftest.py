@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Identity, Security
+from outbox.compose import Draft, enqueue, parse_addresses
+from tests.factories import IdentityFactory, MailAccountFactory, UserFactory
+
+
+@pytest.fixture
+def sender(transactional_db, dovecot, smtp_server, mail_account, pki, settings):
+    """A user whose account points at the test Dovecot and the STARTTLS submission server.
+
+    The undo window is off, so a message is due the moment it is stored.
+    """
+    settings.WEBMAIL_UNDO_SECONDS = 0
+    smtp_server.add_user(mail_account.address, mail_account.password)
+    user = UserFactory(email=mail_account.address, full_name="Sally Sender")
+    account = MailAccountFactory(
+        user=user,
+        password=mail_account.password,
+        imap_host=dovecot.host,
+        imap_port=dovecot.imaps_port,
+        imap_security=Security.TLS,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security=Security.STARTTLS,
+        ca_certificates=pki.ca_pem,
+    )
+    IdentityFactory(user=user, account=account, address=user.email, display_name="Sally Sender")
+    return user
+
+
+def identity_of(user) -> Identity:
+    return Identity.objects.get(user=user, is_default=True)
+
+
+def queue_message(user, to="rcpt@example.test", **fields):
+    draft = Draft(identity=identity_of(user), to=parse_addresses(to), **fields)
+    if isinstance(fields.get("cc"), str):
+        draft.cc = parse_addresses(fields["cc"])
+    return enqueue(user, draft)

@@ -1,0 +1,173 @@
+"""The submission worker's logic against a real aiosmtpd server (STARTTLS + AUTH)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from outbox import delivery
+from outbox.compose import parse_addresses
+from outbox.models import DeliveryAttempt, MessageState, OutgoingMessage, Phase, RecipientState
+from tests.outbox.conftest import queue_message
+
+
+def test_a_queued_message_is_submitted_and_recorded(sender, smtp_server, django_capture_on_commit_callbacks):
+    message = queue_message(sender, to="Ann <ann@example.test>, bob@example.test", subject="Hello")
+    delivery.deliver(str(message.pk))
+
+    received = smtp_server.wait_for(1)
+    assert received[0].mail_from == sender.email
+    assert sorted(received[0].rcpt_tos) == ["ann@example.test", "bob@example.test"]
+    assert received[0].data.replace(b"\r\n", b"\n") == bytes(message.mime).replace(b"\r\n", b"\n")
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    assert message.phase == Phase.NONE and message.lease_owner == ""
+    assert set(message.recipients.values_list("state", flat=True)) == {RecipientState.ACCEPTED}
+    steps = list(DeliveryAttempt.objects.filter(message=message).values_list("step", "code"))
+    assert steps == [("mail", 250), ("rcpt", 250), ("rcpt", 250), ("data", 250)]
+    assert DeliveryAttempt.objects.filter(message=message).first().tls_version.startswith("TLS")
+
+
+def test_dsn_parameters_are_sent_when_the_server_offers_dsn(sender, smtp_server):
+    message = queue_message(sender, to="ann@example.test", delivery_receipt=True)
+    delivery.deliver(str(message.pk))
+    received = smtp_server.wait_for(1)[0]
+    # (aiosmtpd hands the parameters over upper-cased)
+    assert "RET=HDRS" in received.mail_options
+    assert f"ENVID={message.pk}".upper() in received.mail_options
+    assert "NOTIFY=SUCCESS,FAILURE,DELAY" in received.rcpt_options
+    assert "ORCPT=RFC822;ANN@EXAMPLE.TEST" in received.rcpt_options
+
+
+def test_no_dsn_parameters_without_the_extension(sender, smtp_server):
+    smtp_server.handler.advertise_dsn = False
+    message = queue_message(sender, to="ann@example.test")
+    delivery.deliver(str(message.pk))
+    received = smtp_server.wait_for(1)[0]
+    assert not any(o.startswith(("RET=", "ENVID=")) for o in received.mail_options)
+    assert received.rcpt_options == []
+
+
+def test_a_rejected_recipient_is_not_retried_and_the_others_are_not_resent(sender, smtp_server):
+    smtp_server.handler.reject_recipient("nobody@example.test")
+    message = queue_message(sender, to="ann@example.test, nobody@example.test, bob@example.test")
+    delivery.deliver(str(message.pk))
+    assert sorted(smtp_server.wait_for(1)[0].rcpt_tos) == ["ann@example.test", "bob@example.test"]
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    nobody = message.recipients.get(address="nobody@example.test")
+    assert nobody.state == RecipientState.REJECTED
+    assert (nobody.code, nobody.enhanced_code) == (550, "5.1.1")
+    delivery.deliver(str(message.pk))
+    assert len(smtp_server.messages) == 1, "a settled message is never sent again"
+
+
+def test_temporary_failures_are_retried_until_delivered_once(sender, smtp_server):
+    smtp_server.handler.fail_next("MAIL", "451 4.3.0 try again later", times=2)
+    message = queue_message(sender, to="ann@example.test")
+    for expected in (MessageState.DEFERRED, MessageState.DEFERRED, MessageState.SENT):
+        delivery.deliver(str(message.pk))
+        message.refresh_from_db()
+        assert message.state == expected
+        OutgoingMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    assert len(smtp_server.wait_for(1)) == 1
+    assert message.attempts == 3
+    codes = list(DeliveryAttempt.objects.filter(message=message, step="mail").values_list("code", flat=True))
+    assert codes == [451, 451, 250]
+
+
+def test_a_deferred_message_waits_for_its_next_attempt(sender, smtp_server):
+    smtp_server.handler.fail_next("RCPT", "450 4.2.1 mailbox busy, try again in 300 seconds")
+    message = queue_message(sender, to="ann@example.test")
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert message.state == MessageState.DEFERRED
+    assert message.next_attempt_at >= timezone.now() + timedelta(seconds=290), "the server's hint is honoured"
+    delivery.deliver(str(message.pk))
+    assert smtp_server.messages == []
+
+
+def test_a_permanent_data_failure_fails_the_message(sender, smtp_server):
+    smtp_server.handler.fail_next("DATA", "554 5.6.0 content refused")
+    message = queue_message(sender, to="ann@example.test")
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert message.recipients.get().reply == "5.6.0 content refused"
+
+
+def test_an_oversized_message_is_refused_before_data(sender, smtp_server):
+    smtp_server.handler.size_limit = 2000
+    message = queue_message(sender, to="ann@example.test", body="x" * 5000)
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert smtp_server.messages == []
+    assert DeliveryAttempt.objects.get(message=message).step == "size"
+
+
+def test_a_refused_password_holds_the_account(sender, smtp_server):
+    account = sender.mail_accounts.get()
+    account.set_secret("imap_password", "wrong")
+    account.save()
+    first = queue_message(sender, to="ann@example.test")
+    second = queue_message(sender, to="bob@example.test")
+    delivery.deliver(str(first.pk))
+    account.refresh_from_db()
+    assert account.smtp_held_at is not None
+    assert "535" in account.smtp_hold_reason
+    assert set(OutgoingMessage.objects.values_list("state", flat=True)) == {MessageState.HELD}
+
+    account.set_secret("imap_password", smtp_server.users[sender.email])
+    account.save()
+    ids = delivery.release_hold(account)
+    assert sorted(ids) == sorted([str(first.pk), str(second.pk)])
+    delivery.deliver(ids[0])
+    assert len(smtp_server.wait_for(2)) == 2
+
+
+def test_a_dropped_connection_after_data_leaves_the_message_uncertain(sender, smtp_server):
+    smtp_server.handler.drop_after_data()
+    message = queue_message(sender, to="ann@example.test")
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert message.state == MessageState.UNCERTAIN
+    delivery.deliver(str(message.pk))
+    assert smtp_server.messages == [], "an uncertain message is never resent on its own"
+
+
+def test_a_sender_who_lost_the_identity_is_refused_in_the_worker(sender, smtp_server):
+    message = queue_message(sender, to="ann@example.test")
+    sender.identities.all().delete()
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert smtp_server.messages == []
+
+
+def test_many_messages_of_one_account_share_connections(sender, smtp_server, settings):
+    settings.WEBMAIL_SMTP_CONNECTIONS = 2
+    messages = [queue_message(sender, to=f"r{i}@example.test") for i in range(10)]
+    delivery.deliver(str(messages[0].pk))
+    assert len(smtp_server.wait_for(10)) == 10
+    assert set(OutgoingMessage.objects.values_list("state", flat=True)) == {MessageState.SENT}
+
+
+def test_the_sweeper_recovers_dead_leases(sender, smtp_server):
+    before_data = queue_message(sender, to="ann@example.test")
+    after_data = queue_message(sender, to="bob@example.test")
+    past = timezone.now() - timedelta(seconds=1)
+    OutgoingMessage.objects.filter(pk=before_data.pk).update(
+        state=MessageState.SENDING, phase=Phase.ENVELOPE, lease_until=past, lease_owner="dead"
+    )
+    OutgoingMessage.objects.filter(pk=after_data.pk).update(
+        state=MessageState.SENDING, phase=Phase.DATA, lease_until=past, lease_owner="dead"
+    )
+    due = delivery.sweep()
+    assert due == [str(before_data.pk)]
+    assert OutgoingMessage.objects.get(pk=after_data.pk).state == MessageState.UNCERTAIN
+
+
+def test_parse_addresses_accepts_idn_domains():
+    assert parse_addresses("José <jose@bücher.de>")[0].address == "jose@xn--bcher-kva.de"
