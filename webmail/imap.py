@@ -11,6 +11,7 @@ import imapclient
 from django.conf import settings
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imapclient import SENT
 
 from accounts.mailservers import MailServerError, check_peer, client_context, describe_network_error
 from accounts.models import MailAccount, Security, is_loopback
@@ -95,7 +96,7 @@ def sent_folder(client: IMAPClient, configured: str = "") -> str:
     """The account's configured Sent folder, else the one the server marks \\Sent, else "Sent"."""
     if configured:
         return configured
-    return client.find_special_folder(imapclient.SENT) or "Sent"
+    return client.find_special_folder(SENT) or "Sent"
 
 
 def append_once(client: IMAPClient, folder: str, raw: bytes, message_id: str, when) -> bool:
