@@ -322,8 +322,12 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
             if not envelopes:
                 break
             journal = Journal(token, executor)
-            held = await _submit_batch(account, envelopes, journal, pool)
-            await journal.close()
+            heartbeat = asyncio.ensure_future(_renew_lease_periodically(journal))
+            try:
+                held = await _submit_batch(account, envelopes, journal, pool)
+            finally:
+                heartbeat.cancel()
+                await journal.close()
             if held:
                 break
         for connection_ in pool:
@@ -385,6 +389,21 @@ async def _submit_batch(
                 Outcome(envelope.message_id, state=MessageState.HELD, error="sending is held for this account")
             )
     return held.is_set()
+
+
+def renew_lease(token: str) -> None:
+    OutgoingMessage.objects.filter(lease_owner=token, state=MessageState.SENDING).update(
+        lease_until=timezone.now() + timedelta(seconds=settings.WEBMAIL_SEND_LEASE_SECONDS)
+    )
+
+
+async def _renew_lease_periodically(journal: Journal) -> None:
+    # A slow server must not let the lease lapse under a live worker: the sweeper would hand
+    # the messages to another worker and they would go out twice.
+    interval = settings.WEBMAIL_SEND_LEASE_SECONDS / 3
+    while True:
+        await asyncio.sleep(interval)
+        await journal.run(renew_lease, journal.token)
 
 
 def _close_thread_connection() -> None:

@@ -171,3 +171,26 @@ def test_the_sweeper_recovers_dead_leases(sender, smtp_server):
 
 def test_parse_addresses_accepts_idn_domains():
     assert parse_addresses("José <jose@bücher.de>")[0].address == "jose@xn--bcher-kva.de"
+
+
+def test_a_server_that_stalls_before_data_times_out_and_the_message_is_deferred(sender, smtp_server, settings):
+    import time
+
+    settings.WEBMAIL_SMTP_TIMEOUT = 1
+    smtp_server.handler.stall(5, "RCPT")
+    message = queue_message(sender, to="ann@example.test")
+    started = time.monotonic()
+    delivery.deliver(str(message.pk))
+    assert time.monotonic() - started < 4, "the command timeout bounds the wait"
+    message.refresh_from_db()
+    assert message.state == MessageState.DEFERRED
+    assert "timed out" in message.recipients.get().reply
+
+
+def test_a_server_that_stalls_after_data_leaves_the_message_uncertain(sender, smtp_server, settings):
+    settings.WEBMAIL_SMTP_TIMEOUT = 1
+    smtp_server.handler.stall(5, "DATA")
+    message = queue_message(sender, to="ann@example.test")
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert message.state == MessageState.UNCERTAIN

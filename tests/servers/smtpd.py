@@ -55,7 +55,7 @@ class _Script:
 
     failures: dict[str, deque[str]] = field(default_factory=dict)
     rejected_recipients: dict[str, str] = field(default_factory=dict)
-    stall_seconds: float = 0.0
+    stall_seconds: dict[str, float] = field(default_factory=dict)
     drop_after_data: bool = False
 
 
@@ -71,6 +71,7 @@ class ScriptedHandler:
         self._messages: list[Received] = []
         self._dropped: list[Received] = []
         self._auth_attempts: list[str] = []
+        self._reached: list[str] = []
         self._script = _Script()
         self.advertise_dsn = True
         self.size_limit: int | None = DEFAULT_SIZE_LIMIT  # applies to connections opened afterwards
@@ -93,10 +94,21 @@ class ScriptedHandler:
         with self._lock:
             self._script.rejected_recipients[address.lower()] = reply
 
-    def stall(self, seconds: float) -> None:
-        """Wait ``seconds`` before answering every end of DATA until reset()."""
+    def stall(self, seconds: float, command: str = "DATA") -> None:
+        """Wait ``seconds`` before answering every ``command`` (MAIL, RCPT or the end of DATA)
+        until reset(). A client that gives up meanwhile finds its message not taken."""
+        command = command.upper()
+        if command not in SCRIPTABLE_COMMANDS:
+            raise ValueError(f"command must be one of {SCRIPTABLE_COMMANDS}, not {command!r}")
         with self._lock:
-            self._script.stall_seconds = seconds
+            self._script.stall_seconds[command] = seconds
+
+    def wait_until_reached(self, command: str, timeout: float = 10.0) -> None:
+        """Block until some client has sent ``command`` (MAIL, RCPT, DATA) since the last reset()."""
+        command = command.upper()
+        with self._lock:
+            if not self._lock.wait_for(lambda: command in self._reached, timeout):
+                raise TimeoutError(f"no client sent {command} within {timeout} s")
 
     def drop_after_data(self) -> None:
         """Cut the connection after the next DATA content, without any reply.
@@ -113,6 +125,7 @@ class ScriptedHandler:
             self._messages.clear()
             self._dropped.clear()
             self._auth_attempts.clear()
+            self._reached.clear()
             self._script = _Script()
             self.advertise_dsn = True
             self.size_limit = DEFAULT_SIZE_LIMIT
@@ -162,6 +175,7 @@ class ScriptedHandler:
             # Enforced here rather than with aiosmtpd's auth_required, which warns
             # on every connection in implicit-TLS mode (see SMTPServer.start).
             return "530 5.7.0 Authentication required"
+        await self._arrive("MAIL")
         if reply := self._take_failure("MAIL"):
             return reply
         envelope.mail_from = address
@@ -171,6 +185,7 @@ class ScriptedHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
+        await self._arrive("RCPT")
         with self._lock:
             rejection = self._script.rejected_recipients.get(address.lower())
         if reply := rejection or self._take_failure("RCPT"):
@@ -180,11 +195,10 @@ class ScriptedHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await self._arrive("DATA")
         with self._lock:
-            stall, drop = self._script.stall_seconds, self._script.drop_after_data
+            drop = self._script.drop_after_data
             self._script.drop_after_data = False
-        if stall:
-            await asyncio.sleep(stall)
         received = _received(session, envelope)
         if drop:
             with self._lock:
@@ -200,6 +214,14 @@ class ScriptedHandler:
             self._messages.append(received)
             self._lock.notify_all()
         return "250 2.0.0 OK queued"
+
+    async def _arrive(self, command: str) -> None:
+        with self._lock:
+            self._reached.append(command)
+            self._lock.notify_all()
+            stall = self._script.stall_seconds.get(command, 0.0)
+        if stall:
+            await asyncio.sleep(stall)
 
     def _take_failure(self, command: str) -> str | None:
         with self._lock:
