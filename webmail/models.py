@@ -1,0 +1,83 @@
+"""The envelope cache: what the message lists need, copied from IMAP, which stays the truth.
+
+A folder row remembers where the last sync stopped (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the
+lowest UID fetched so far); a summary row holds one message's envelope and flags.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SpecialUse(models.TextChoices):
+    NONE = "", _("folder")
+    INBOX = "inbox", _("Inbox")
+    DRAFTS = "drafts", _("Drafts")
+    SENT = "sent", _("Sent")
+    JUNK = "junk", _("Junk")
+    TRASH = "trash", _("Trash")
+    ARCHIVE = "archive", _("Archive")
+
+
+class Folder(models.Model):
+    account = models.ForeignKey("accounts.MailAccount", on_delete=models.CASCADE, related_name="folders")
+    name = models.CharField(max_length=512)  # decoded from modified UTF-7
+    delimiter = models.CharField(max_length=4, blank=True)
+    special_use = models.CharField(max_length=10, choices=SpecialUse.choices, blank=True, default=SpecialUse.NONE)
+    selectable = models.BooleanField(default=True)
+
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    uidnext = models.BigIntegerField(null=True, blank=True)
+    highestmodseq = models.BigIntegerField(null=True, blank=True)
+    # Messages below this UID are not cached yet (the backfill of a first sync goes downwards).
+    backfill_below = models.BigIntegerField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    unread = models.PositiveIntegerField(default=0)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["account", "name"], name="folder_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_complete(self) -> bool:
+        return self.synced_at is not None and not self.backfill_below
+
+
+class MessageSummary(models.Model):
+    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="messages")
+    uid = models.BigIntegerField()
+    modseq = models.BigIntegerField(null=True, blank=True)
+    seen = models.BooleanField(default=False)
+    flagged = models.BooleanField(default=False)
+    answered = models.BooleanField(default=False)
+    draft = models.BooleanField(default=False)
+    deleted = models.BooleanField(default=False)
+    from_name = models.CharField(max_length=255, blank=True)
+    from_address = models.CharField(max_length=320, blank=True)
+    to = models.TextField(blank=True)  # "Name <addr>, ..." as shown
+    cc = models.TextField(blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    date = models.DateTimeField(null=True, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    has_attachments = models.BooleanField(default=False)
+    message_id = models.CharField(max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    thread_key = models.CharField(max_length=255, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-date", "-uid"]
+        constraints = [models.UniqueConstraint(fields=["folder", "uid"], name="summary_unique_uid")]
+        indexes = [
+            models.Index(fields=["folder", "-date", "-uid"], name="summary_folder_date"),
+            models.Index(fields=["folder", "-uid"], name="summary_folder_uid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.folder_id}:{self.uid} {self.subject[:40]}"
