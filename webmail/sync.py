@@ -21,6 +21,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 
 from accounts.models import MailAccount
+from outbox import dsn
 from webmail import imap
 from webmail.models import Folder, MessageSummary, SpecialUse
 
@@ -223,7 +224,7 @@ def _first_sync(client: IMAPClient, folder: Folder, exists: int, uidnext: int | 
         fetched = client.fetch(list(range(first, exists + 1)), ENVELOPE_ITEMS)
     finally:
         client.use_uid = True
-    _store(folder, {data[b"UID"]: data for data in fetched.values()})
+    _store(folder, {data[b"UID"]: data for data in fetched.values()}, client)
     lowest = min((data[b"UID"] for data in fetched.values()), default=None)
     folder.backfill_below = lowest if first > 1 else None
     folder.synced_at = timezone.now()
@@ -236,7 +237,7 @@ def _backfill(client: IMAPClient, folder: Folder, chunks: int | None) -> None:
     done = 0
     while uids and (chunks is None or done < chunks):
         batch, uids = uids[:CHUNK], uids[CHUNK:]
-        _store(folder, client.fetch(batch, ENVELOPE_ITEMS))
+        _store(folder, client.fetch(batch, ENVELOPE_ITEMS), client)
         folder.backfill_below = min(batch) if uids else None
         folder.save(update_fields=["backfill_below"])
         done += 1
@@ -249,7 +250,7 @@ def _new_messages(client: IMAPClient, folder: Folder, uidnext: int | None) -> No
         # "n:*" always matches the highest UID, even one below n: keep only the new ones.
         new = [uid for uid in client.search(["UID", f"{folder.uidnext}:*"]) if uid >= folder.uidnext]
         for batch in _chunks(new):
-            _store(folder, client.fetch(batch, ENVELOPE_ITEMS))
+            _store(folder, client.fetch(batch, ENVELOPE_ITEMS), client)
 
 
 def _changed_flags(client: IMAPClient, folder: Folder, condstore: bool) -> None:
@@ -289,8 +290,9 @@ def _vanished(client: IMAPClient, folder: Folder, exists: int) -> None:
         folder.messages.filter(uid__in=list(gone)).delete()
 
 
-def _store(folder: Folder, fetched: dict) -> None:
+def _store(folder: Folder, fetched: dict, client: IMAPClient | None = None) -> None:
     rows = [MessageSummary(folder=folder, uid=uid, **summary_fields(data)) for uid, data in fetched.items()]
+    reports = [uid for uid, data in fetched.items() if dsn.is_report(_header_fields(data.get(_HEADER_KEY) or b"")[1])]
     MessageSummary.objects.bulk_create(
         rows,
         batch_size=1000,
@@ -298,6 +300,18 @@ def _store(folder: Folder, fetched: dict) -> None:
         unique_fields=["folder", "uid"],
         update_fields=[f.name for f in MessageSummary._meta.concrete_fields if f.name not in ("id", "folder", "uid")],
     )
+    if reports and client is not None:
+        _apply_delivery_reports(client, folder, reports)
+
+
+def _apply_delivery_reports(client: IMAPClient, folder: Folder, uids: list[int]) -> None:
+    """Bounces and delay reports that arrive update the outgoing message they are about."""
+    for batch in _chunks(uids, 50):
+        for uid, data in client.fetch(batch, [b"BODY.PEEK[]"]).items():
+            report = dsn.parse(data.get(b"BODY[]") or b"")
+            if report is not None:
+                changed = dsn.apply(folder.account_id, report)
+                log.info("delivery report %s in %s updated %d recipient(s)", uid, folder.name, changed)
 
 
 # -- entry points -----------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""Bounces and delay reports update the recipients of the message they are about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from outbox import dsn
+from outbox.models import OutgoingMessage, Recipient, RecipientState
+from tests.factories import IdentityFactory, MailAccountFactory
+
+REPORTS = Path(__file__).parent / "reports"
+
+
+def report(name: str, message: OutgoingMessage | None = None, envid: str | None = None) -> bytes:
+    raw = (REPORTS / name).read_text()
+    raw = raw.replace("{ENVID}", envid if envid is not None else str(message.pk) if message else "")
+    raw = raw.replace("{MESSAGE_ID}", message.message_id if message else "<none@x>")
+    return raw.replace("\n", "\r\n").encode()
+
+
+@pytest.fixture
+def sent(db):
+    account = MailAccountFactory()
+    identity = IdentityFactory(account=account, user=account.user)
+    message = OutgoingMessage.objects.create(
+        user=account.user,
+        account=account,
+        identity=identity,
+        sender=identity.address,
+        message_id="<abc@example.test>",
+        mime=b"x",
+        size=1,
+        expires_at="2030-01-01T00:00:00Z",
+        state="sent",
+    )
+    for address in ("nobody@example.test", "slow@example.test", "fine@example.test"):
+        Recipient.objects.create(message=message, address=address, kind="to", state=RecipientState.ACCEPTED)
+    return message
+
+
+def test_a_postfix_bounce_is_parsed():
+    parsed = dsn.parse(report("postfix-bounce.eml", envid="ENV-1"))
+    assert parsed.envelope_id == "ENV-1"
+    assert parsed.reporting_mta == "dns; mail.example.test"
+    (status,) = parsed.recipients
+    assert (status.address, status.action, status.status) == ("nobody@example.test", "failed", "5.1.1")
+    assert status.diagnostic.startswith("smtp; 550 5.1.1")
+
+
+def test_an_ordinary_message_is_not_a_report():
+    assert dsn.parse(b"Subject: hi\r\n\r\nhello\r\n") is None
+
+
+def test_a_bounce_marks_the_recipient_bounced_by_envelope_id(sent):
+    assert dsn.apply(sent.account_id, dsn.parse(report("postfix-bounce.eml", sent))) == 1
+    nobody = sent.recipients.get(address="nobody@example.test")
+    assert nobody.state == RecipientState.BOUNCED
+    assert (nobody.code, nobody.enhanced_code) == (550, "5.1.1")
+    assert "User unknown" in nobody.reply
+    assert sent.recipients.get(address="fine@example.test").state == RecipientState.ACCEPTED
+
+
+def test_an_upper_cased_envelope_id_still_matches(sent):
+    raw = report("postfix-bounce.eml", sent, envid=str(sent.pk).upper())
+    assert dsn.apply(sent.account_id, dsn.parse(raw)) == 1
+
+
+def test_without_an_envelope_id_the_returned_message_id_matches(sent):
+    raw = report("postfix-bounce.eml", sent, envid="")
+    assert dsn.apply(sent.account_id, dsn.parse(raw)) == 1
+
+
+def test_a_delay_report_marks_delayed_but_never_undoes_a_bounce(sent):
+    dsn.apply(sent.account_id, dsn.parse(report("delayed.eml", sent)))
+    assert sent.recipients.get(address="slow@example.test").state == RecipientState.DELAYED
+    Recipient.objects.filter(address="slow@example.test").update(state=RecipientState.BOUNCED)
+    dsn.apply(sent.account_id, dsn.parse(report("delayed.eml", sent)))
+    assert sent.recipients.get(address="slow@example.test").state == RecipientState.BOUNCED
+
+
+def test_a_report_in_another_accounts_mailbox_changes_nothing(sent):
+    other = MailAccountFactory()
+    assert dsn.apply(other.pk, dsn.parse(report("postfix-bounce.eml", sent))) == 0
+    assert sent.recipients.get(address="nobody@example.test").state == RecipientState.ACCEPTED
+
+
+def test_a_garbled_report_is_ignored_safely(sent):
+    raw = b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\n\r\n--x--\r\n"
+    parsed = dsn.parse(raw)
+    assert parsed is not None and parsed.recipients == []
+    assert dsn.apply(sent.account_id, parsed) == 0
+
+
+def test_a_bounce_arriving_in_the_inbox_is_matched_during_sync(sender, dovecot, smtp_server):
+    from outbox import delivery
+    from tests.outbox.conftest import queue_message
+    from webmail import sync
+
+    message = queue_message(sender, to="nobody@example.test, fine@example.test")
+    delivery.deliver(str(message.pk))
+    assert message.recipients.filter(state=RecipientState.ACCEPTED).count() == 2
+    dovecot.deliver(sender.email, report("postfix-bounce.eml", message))
+    sync.sync_account(sender.mail_accounts.get(), ["INBOX"])
+    assert message.recipients.get(address="nobody@example.test").state == RecipientState.BOUNCED
+    assert message.recipients.get(address="fine@example.test").state == RecipientState.ACCEPTED
