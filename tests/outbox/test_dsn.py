@@ -87,7 +87,10 @@ def test_a_report_in_another_accounts_mailbox_changes_nothing(sent):
 
 
 def test_a_garbled_report_is_ignored_safely(sent):
-    raw = b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\n\r\n--x--\r\n"
+    raw = (
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n"
+        b"--x\r\nContent-Type: message/delivery-status\r\n\r\n\r\n--x--\r\n"
+    )
     parsed = dsn.parse(raw)
     assert parsed is not None and parsed.recipients == []
     assert dsn.apply(sent.account_id, parsed) == 0
