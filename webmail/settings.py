@@ -245,6 +245,9 @@ STORAGES = {
     },
 }
 
+# Reading: Authentication-Results headers are trusted only from this authserv-id (our own MTA).
+WEBMAIL_AUTHSERV_ID = env_str("WEBMAIL_AUTHSERV_ID")
+
 # Sending.
 WEBMAIL_MAX_RECIPIENTS = env_int("WEBMAIL_MAX_RECIPIENTS", 100, minimum=1)
 WEBMAIL_MAX_MESSAGE_BYTES = env_int("WEBMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
