@@ -11,7 +11,34 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
 
-pytest_plugins = ["tests.servers.fixtures"]
+pytest_plugins = ["tests.servers.fixtures", "tests.servers.postfix_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _throwaway_broker(tmp_path_factory):
+    """Tasks that tests publish with no worker listening go to a broker of this session's own,
+    never to the checkout's var/ or a Redis that someone's worker reads."""
+    from tests.servers.celery_worker import _drop_broker_connections
+    from webmail.celery import app
+
+    folder = tmp_path_factory.mktemp("broker")
+    for sub in ("queue", "processed", "control"):
+        (folder / sub).mkdir()
+    saved = {key: app.conf[key] for key in ("broker_url", "broker_transport_options")}
+    _drop_broker_connections(app)
+    app.conf.update(
+        broker_url="filesystem://",
+        broker_transport_options={
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        },
+    )
+    yield
+    _drop_broker_connections(app)
+    app.conf.update(saved)
 
 
 @pytest.fixture

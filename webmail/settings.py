@@ -279,6 +279,8 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+# The queue tasks go to; several installations may share one Redis with a queue each.
+CELERY_TASK_DEFAULT_QUEUE = env_str("WEBMAIL_CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Housekeeping; each run expires shortly before the next is due so a backlog never piles up.
 CELERY_BEAT_SCHEDULE = {

@@ -34,6 +34,8 @@ from .net import LoopbackRelay, free_port
 
 DOVECOT = Path("/usr/sbin/dovecot")
 DOVEADM = Path("/usr/bin/doveadm")
+# Debian's dovecot-lmtpd; without it the server speaks IMAP only and lmtp_socket_path is None.
+DOVECOT_LMTP = Path("/usr/lib/dovecot/lmtp")
 SPECIAL_USE_FOLDERS = {
     "Drafts": "\\Drafts",
     "Sent": "\\Sent",
@@ -69,6 +71,10 @@ class Dovecot:
         self.imaps_port = 0
         self.imap_port = 0  # the relay's port; see net.py for why clients don't dial Dovecot directly
         self._direct_imap_port = 0
+        # Unix sockets for an MTA in front of this server (see postfix.py): SASL
+        # authentication against the same users, and LMTP delivery into their mailboxes.
+        self.auth_socket_path = workdir / "run" / "auth-postfix"
+        self.lmtp_socket_path: Path | None = workdir / "run" / "lmtp" if DOVECOT_LMTP.exists() else None
         self._stderr_path = workdir / "dovecot.stderr"
         self._process: subprocess.Popen[bytes] | None = None
         self._relay: LoopbackRelay | None = None
@@ -203,6 +209,7 @@ class Dovecot:
         self.config_path.write_text(
             template.substitute(
                 workdir=self.workdir,
+                protocols="imap lmtp" if self.lmtp_socket_path is not None else "imap",
                 cert=self.pki.cert_path,
                 key=self.pki.key_path,
                 login_user=login_user,

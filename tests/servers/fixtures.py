@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from .celery_worker import SQLITE, CeleryWorker, database_url, publishing_to
 from .certs import TestPKI, make_test_pki
 from .dovecot import DOVECOT, Dovecot
 from .net import free_port
@@ -117,3 +118,39 @@ def smtps_server(smtp_tls: SMTPServer) -> SMTPServer:
     """The implicit-TLS server with no messages and no scripted faults."""
     smtp_tls.reset()
     return smtp_tls
+
+
+# -- Celery worker ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings: None, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Extends pytest-django's: the SQLite test database is a file, which a Celery worker can open.
+
+    pytest-django would keep it in memory, out of the worker process's reach. A file for every
+    session, not only those with worker tests, so a test never depends on which others ran;
+    it costs no measurable time. PostgreSQL needs nothing: the worker connects to test_<name>.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test_settings = database.setdefault("TEST", {})
+    if database["ENGINE"] == SQLITE and not test_settings.get("NAME"):
+        test_settings["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test_webmail.sqlite3")
+
+
+@pytest.fixture
+def celery_worker(request: pytest.FixtureRequest, transactional_db: None, tmp_path: Path) -> Iterator[CeleryWorker]:
+    """A started ``celery -A webmail worker`` on the test database, stopped after the test.
+
+    ``delay()`` in the test publishes to it (the app is pointed at its broker and queue for
+    the test). Transactional, because the worker sees only committed rows. Other
+    ``CeleryWorker`` arguments by indirect parametrization, e.g.
+    ``@pytest.mark.parametrize("celery_worker", [{"concurrency": 2}], indirect=True)``.
+    """
+    from django.db import connection
+
+    options = getattr(request, "param", {})
+    worker = CeleryWorker(tmp_path / "celery", database_url=database_url(connection.settings_dict), **options)
+    with publishing_to(worker), worker:
+        yield worker
