@@ -4,11 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -16,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
 from accounts.models import ConnectionCheck, Identity, MailAccount, User
+from outbox import delivery, tasks
 
 # The device admin pages of django-otp show TOTP keys; nobody needs to see those.
 for _model in (TOTPDevice, StaticDevice):
@@ -138,6 +141,7 @@ class MailAccountForm(forms.ModelForm):
         )
         if self.instance.pk:
             self.fields["use_imap_password_for_smtp"].initial = not self.instance.smtp_password
+        self._had_own_smtp_password = bool(self.instance.smtp_password)
 
     def clean(self):
         cleaned = super().clean()
@@ -153,6 +157,13 @@ class MailAccountForm(forms.ModelForm):
             if any(ch in cleaned.get(field, "") for ch in "\r\n\0"):
                 self.add_error(field, _("A password cannot contain line breaks."))
         return cleaned
+
+    def smtp_password_changed(self) -> bool:
+        """Whether this save gives SMTP a different password: its own new one, or the IMAP one."""
+        cleaned = self.cleaned_data
+        if cleaned.get("use_imap_password_for_smtp"):
+            return bool(cleaned.get("new_imap_password")) or self._had_own_smtp_password
+        return bool(cleaned.get("new_smtp_password"))
 
     def save(self, commit: bool = True) -> MailAccount:
         account = super().save(commit=False)
@@ -224,6 +235,24 @@ class MailAccountAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("password stored"))
     def password_stored(self, obj: MailAccount) -> bool:
         return bool(obj.imap_password)
+
+    def save_model(self, request: HttpRequest, obj: MailAccount, form: MailAccountForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and obj.smtp_held_at is not None and form.smtp_password_changed():
+            # The refused password was replaced: the mail that waited for it goes out now.
+            released = delivery.release_hold(obj)
+            obj.smtp_held_at, obj.smtp_hold_reason = None, ""
+            transaction.on_commit(lambda: [tasks.publish_id(message_id) for message_id in released])
+            self.message_user(
+                request,
+                ngettext(
+                    "Sending resumed: %(count)d held message is queued again.",
+                    "Sending resumed: %(count)d held messages are queued again.",
+                    len(released),
+                )
+                % {"count": len(released)},
+                messages.SUCCESS,
+            )
 
     def save_formset(self, request, form, formset, change) -> None:
         # An identity belongs to the account's user; the admin does not pick it separately.

@@ -10,6 +10,7 @@ mailbox_patterns = [
 urlpatterns = [
     path("", include((mailbox_patterns, "webmail"))),
     path("accounts/", include("accounts.urls")),
+    path("outbox/", include("outbox.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),

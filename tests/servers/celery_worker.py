@@ -103,6 +103,7 @@ class CeleryWorker:
         concurrency: int = 1,
         queue: str | None = None,
         env: Mapping[str, str] | None = None,
+        redis_url: str | None = None,
         start_timeout: float = 20.0,
         stop_timeout: float = 20.0,
     ) -> None:
@@ -120,7 +121,8 @@ class CeleryWorker:
         self.var_dir = workdir / "var"
         self.log_path = workdir / "worker.log"
         self.startup_seconds: float | None = None  # how long the last start() waited
-        self._redis_url: str = settings.REDIS_URL or ""
+        # A Redis of the test's own (to kill it, say) instead of the one in settings.
+        self._redis_url: str = (settings.REDIS_URL or "") if redis_url is None else redis_url
         self._secret_key: str = settings.SECRET_KEY
         self._secret_keys: str = ",".join(settings.WEBMAIL_SECRET_KEYS)
         self._process: subprocess.Popen[bytes] | None = None

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite drives: Dovecot (IMAP, and LMTP for Postfix to
-# deliver into), Postfix (end-to-end submission tests) and Chromium (browser tests).
+# deliver into), Postfix (end-to-end submission tests), Chromium (browser tests) and Redis
+# (a private broker for the tests that kill it).
 # The tests run their own private Dovecot and Postfix; the system-wide services stay stopped.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ command -v /usr/sbin/dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
 command -v /usr/sbin/postfix >/dev/null 2>&1 || missing+=(postfix)
 command -v /usr/bin/chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,174 @@
+"""The compose form: what a person typed, checked field by field, turned into a ``compose.Draft``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from outbox.compose import Attachment, Draft, check_header_text, guess_content_type, parse_addresses
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def user_zone(user: User) -> ZoneInfo:
+    """The user's own time zone if they have a valid one, else the site's."""
+    for name in (getattr(user, "time_zone", ""), settings.TIME_ZONE):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+# Django cannot take several files in one field out of the box: the pattern from its
+# documentation ("Uploading multiple files").
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_file_clean = super().clean
+        if isinstance(data, list | tuple):
+            files = [single_file_clean(item, initial) for item in data]
+        else:
+            files = [single_file_clean(data, initial)]
+        return [f for f in files if f]
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A naive date and time (as ``datetime-local`` sends it), read in ``zone``, not the server's."""
+
+    zone: ZoneInfo | None = None
+
+    def to_python(self, value):
+        with timezone.override(self.zone or timezone.get_current_timezone()):
+            return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime):
+            with timezone.override(self.zone or timezone.get_current_timezone()):
+                return super().prepare_value(value)
+        return value
+
+
+ADDRESS_HINT = gettext_lazy("Ann <ann@example.org>, bob@example.org")
+
+
+def _address_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=20_000,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": ADDRESS_HINT}),
+    )
+
+
+class ComposeForm(forms.Form):
+    identity = forms.ModelChoiceField(
+        label=gettext_lazy("From"),
+        queryset=None,  # the user's own identities, set in __init__
+        empty_label=None,
+        error_messages={"invalid_choice": gettext_lazy("Choose one of your own sender addresses.")},
+    )
+    to = _address_field(gettext_lazy("To"))
+    cc = _address_field(gettext_lazy("Cc"))
+    bcc = _address_field(gettext_lazy("Bcc"))
+    subject = forms.CharField(label=gettext_lazy("Subject"), required=False, max_length=998)
+    body = forms.CharField(
+        label=gettext_lazy("Message"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 14})
+    )
+    attachments = MultipleFileField(label=gettext_lazy("Attachments"), required=False)
+    delivery_receipt = forms.BooleanField(label=gettext_lazy("Request a delivery receipt"), required=False)
+    send_at = LocalDateTimeField(
+        label=gettext_lazy("Send later"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.zone = user_zone(user)
+        identities = user.identities.select_related("account")
+        self.fields["identity"].queryset = identities
+        default = next((i for i in identities if i.is_default), None)
+        if default is not None:
+            self.fields["identity"].initial = default.pk
+        send_at = self.fields["send_at"]
+        send_at.zone = self.zone
+        send_at.help_text = _("Optional. In your time zone, %(zone)s. Leave empty to send now.") % {
+            "zone": self.zone.key
+        }
+        send_at.widget.attrs["min"] = timezone.localtime(timezone.now(), self.zone).strftime(DATETIME_LOCAL)
+
+    def clean_to(self):
+        return parse_addresses(self.cleaned_data["to"])
+
+    def clean_cc(self):
+        return parse_addresses(self.cleaned_data["cc"])
+
+    def clean_bcc(self):
+        return parse_addresses(self.cleaned_data["bcc"])
+
+    def clean_subject(self):
+        return check_header_text(self.cleaned_data["subject"], _("The subject"))
+
+    def clean_attachments(self):
+        files = self.cleaned_data["attachments"]
+        # Refuse an upload that cannot fit before reading it; enqueue checks the final bytes.
+        if sum(f.size for f in files) > settings.WEBMAIL_MAX_MESSAGE_BYTES:
+            raise ValidationError(
+                _("The attachments are too large: the limit for a whole message is %(limit)s MB.")
+                % {"limit": round(settings.WEBMAIL_MAX_MESSAGE_BYTES / 1_000_000, 1)}
+            )
+        for f in files:
+            check_header_text(f.name or "", _("An attachment's name"))
+        return files
+
+    def clean_send_at(self):
+        send_at = self.cleaned_data["send_at"]
+        if send_at is not None and send_at <= timezone.now():
+            raise ValidationError(_("Choose a time in the future, or leave this empty to send now."))
+        return send_at
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not (cleaned.get("to") or cleaned.get("cc") or cleaned.get("bcc")):
+            self.add_error("to", _("Add at least one recipient."))
+        return cleaned
+
+    def draft(self) -> Draft:
+        data = self.cleaned_data
+        return Draft(
+            identity=data["identity"],
+            to=data["to"],
+            cc=data["cc"],
+            bcc=data["bcc"],
+            subject=data["subject"],
+            body=data["body"],
+            attachments=[
+                Attachment(
+                    filename=(f.name or "attachment").strip(),
+                    content_type=guess_content_type(f.name or "", f.content_type),
+                    data=f.read(),
+                )
+                for f in data["attachments"]
+            ],
+            send_at=data["send_at"],
+            delivery_receipt=data["delivery_receipt"],
+        )

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from outbox import compose, delivery, tasks
+from outbox.forms import ComposeForm, user_zone
+from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind, RecipientState
+
+PAGE_SIZE = 50
+POLL_SECONDS = 2
+# Recipients the server took: "sent to n of m" counts these.
+TAKEN = (RecipientState.ACCEPTED, RecipientState.DELIVERED, RecipientState.DELAYED)
+
+
+def _polled(view):
+    """For the pages htmx polls: once the session is gone, the whole page goes to sign-in, not the table."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.htmx and not request.user.is_authenticated:
+            page = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(page).url)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _get_message_for_user(request: HttpRequest, message_id) -> OutgoingMessage:
+    # The bytes stay in the database unless an action needs them (resend reads them on access).
+    messages_ = OutgoingMessage.objects.defer("mime").select_related("identity", "account")
+    return get_object_or_404(messages_, pk=message_id, user=request.user)
+
+
+# -- words for states -------------------------------------------------------------------------
+
+
+def _clock(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """HH:MM in the user's zone; with the date when it is not today."""
+    local = timezone.localtime(moment, zone)
+    if local.date() == timezone.localtime(now, zone).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def reply_text(recipient: Recipient) -> str:
+    """The server's answer as one line: code, enhanced code, text (the text often starts with the latter)."""
+    parts = []
+    if recipient.code:
+        parts.append(str(recipient.code))
+    if recipient.enhanced_code and not recipient.reply.startswith(recipient.enhanced_code):
+        parts.append(recipient.enhanced_code)
+    if recipient.reply:
+        parts.append(recipient.reply)
+    return " ".join(parts)
+
+
+def status_text(message: OutgoingMessage, recipients: list[Recipient], zone: ZoneInfo, now: datetime) -> str:
+    state = message.state
+    if state == MessageState.QUEUED:
+        if message.due_at > now:
+            return _("queued, sending at %(time)s") % {"time": _clock(message.due_at, zone, now)}
+        return _("queued")
+    if state == MessageState.SENDING:
+        return _("sending")
+    if state == MessageState.DEFERRED:
+        if message.next_attempt_at:
+            return _("deferred, retrying at %(time)s") % {"time": _clock(message.next_attempt_at, zone, now)}
+        return _("deferred")
+    if state == MessageState.SENT:
+        if any(r.state == RecipientState.BOUNCED for r in recipients):
+            return _("bounced")
+        taken = sum(1 for r in recipients if r.state in TAKEN)
+        if taken == len(recipients):
+            return _("sent")
+        return _("sent to %(sent)d of %(total)d") % {"sent": taken, "total": len(recipients)}
+    if state == MessageState.FAILED:
+        rejected = next((r for r in recipients if r.state == RecipientState.REJECTED), None)
+        reason = reply_text(rejected) if rejected is not None else message.last_error
+        return _("failed: %(reason)s") % {"reason": reason} if reason else _("failed")
+    return {
+        MessageState.HELD: _("held"),
+        MessageState.UNCERTAIN: _("uncertain"),
+        MessageState.CANCELLED: _("cancelled"),
+    }.get(state, state)
+
+
+def status_class(message: OutgoingMessage, recipients: list[Recipient]) -> str:
+    """The CSS modifier for the state badge: a sent message that bounced or half-failed is not all green."""
+    if message.state == MessageState.SENT:
+        if any(r.state == RecipientState.BOUNCED for r in recipients):
+            return "bounced"
+        if any(r.state not in TAKEN for r in recipients):
+            return "partial"
+    return message.state
+
+
+def in_undo_window(message: OutgoingMessage, now: datetime) -> bool:
+    return message.state == MessageState.QUEUED and not message.scheduled and message.due_at > now
+
+
+def recipients_summary(recipients: list[Recipient], shown: int = 3) -> str:
+    names = [r.display_name or r.address for r in recipients]
+    if len(names) <= shown:
+        return ", ".join(names)
+    return _("%(names)s and %(count)d more") % {"names": ", ".join(names[:shown]), "count": len(names) - shown}
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@login_required
+def compose_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.identities.exists():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "outbox/no_identity.html", status=status)
+    is_post = request.method == "POST"
+    form = ComposeForm(request.POST if is_post else None, request.FILES if is_post else None, user=user)
+    status = 200
+    if is_post:
+        status = 400
+        if form.is_valid():
+            try:
+                message = compose.enqueue(user, form.draft())
+            except compose.SendRefused as exc:
+                form.add_error(None, str(exc))
+            except ValidationError as exc:  # the headers could not be built safely
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Queued."))
+                return redirect("outbox:detail", message_id=message.pk)
+    with timezone.override(form.zone):
+        return render(request, "outbox/compose.html", {"form": form}, status=status)
+
+
+@_polled
+@login_required
+@never_cache
+@vary_on_headers("HX-Request")
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    zone, now = user_zone(request.user), timezone.now()
+    queryset = (
+        OutgoingMessage.objects.filter(user=request.user)
+        .defer("mime")
+        .order_by("-created_at")
+        .prefetch_related("recipients")
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for message in page.object_list:
+        recipients = list(message.recipients.all())
+        message.status_text = status_text(message, recipients, zone, now)
+        message.status_class = status_class(message, recipients)
+        message.recipients_summary = recipients_summary(recipients)
+    context = {
+        "page": page,
+        "polling": any(not m.is_final for m in page.object_list),
+        "poll_seconds": POLL_SECONDS,
+    }
+    template = "outbox/_rows.html" if request.htmx else "outbox/list.html"
+    with timezone.override(zone):
+        return render(request, template, context)
+
+
+@_polled
+@login_required
+@never_cache
+@vary_on_headers("HX-Request")
+def detail(request: HttpRequest, message_id) -> HttpResponse:
+    message = _get_message_for_user(request, message_id)
+    zone, now = user_zone(request.user), timezone.now()
+    recipients = list(message.recipients.all())
+    context = {
+        "message": message,
+        "recipients": recipients,
+        "status_text": status_text(message, recipients, zone, now),
+        "status_class": status_class(message, recipients),
+        "undo_window": in_undo_window(message, now),
+        "can_resend": message.can_resend,
+        "attempts": message.delivery_attempts.select_related("recipient"),
+        "poll_seconds": POLL_SECONDS,
+        "zone": zone,
+    }
+    if request.htmx:
+        template = "outbox/_status.html"
+    else:
+        template = "outbox/detail.html"
+        context["by_kind"] = [
+            (label, [r for r in recipients if r.kind == kind])
+            for kind, label in RecipientKind.choices
+            if any(r.kind == kind for r in recipients)
+        ]
+    with timezone.override(zone):
+        return render(request, template, context)
+
+
+# -- buttons ----------------------------------------------------------------------------------
+
+
+def _too_late(message: OutgoingMessage) -> str:
+    message.refresh_from_db(fields=["state"])
+    return _("The message is now %(state)s.") % {"state": message.get_state_display()}
+
+
+@require_POST
+@login_required
+def cancel(request: HttpRequest, message_id) -> HttpResponse:
+    message = _get_message_for_user(request, message_id)
+    was_undo = in_undo_window(message, timezone.now())
+    if delivery.cancel(message):
+        messages.success(request, _("Sending undone. The message will not be sent.") if was_undo else _("Cancelled."))
+    else:
+        messages.error(request, _("It is too late to cancel this message.") + " " + _too_late(message))
+    return redirect("outbox:detail", message_id=message.pk)
+
+
+@require_POST
+@login_required
+def retry_now(request: HttpRequest, message_id) -> HttpResponse:
+    message = _get_message_for_user(request, message_id)
+    if delivery.retry_now(message):
+        transaction.on_commit(lambda: tasks.publish_id(str(message.pk)))
+        messages.success(request, _("Sending now."))
+    else:
+        messages.error(
+            request, _("This message is not waiting to be sent, so it cannot be retried.") + " " + _too_late(message)
+        )
+    return redirect("outbox:detail", message_id=message.pk)
+
+
+@require_POST
+@login_required
+def resend(request: HttpRequest, message_id) -> HttpResponse:
+    message = _get_message_for_user(request, message_id)
+    copy = delivery.resend(message) if message.can_resend else None
+    if copy is None:
+        messages.error(
+            request,
+            _("There is nothing to send again: every recipient already has this message, or it is still being sent."),
+        )
+        return redirect("outbox:detail", message_id=message.pk)
+    transaction.on_commit(lambda: tasks.publish(copy))
+    messages.success(request, _("Queued again as a new message."))
+    return redirect("outbox:detail", message_id=copy.pk)
