@@ -131,6 +131,8 @@ class MailAccountForm(forms.ModelForm):
             "smtp_username",
             "ca_certificates",
             "trusted_certificate_sha256",
+            "sent_folder",
+            "server_saves_sent",
         )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -200,7 +202,17 @@ class ConnectionCheckInline(admin.TabularInline):
 @admin.register(MailAccount)
 class MailAccountAdmin(admin.ModelAdmin):
     form = MailAccountForm
-    list_display = ("user", "label", "imap_host", "imap_port", "smtp_host", "smtp_port", "password_stored")
+    list_display = (
+        "user",
+        "label",
+        "imap_host",
+        "imap_port",
+        "smtp_host",
+        "smtp_port",
+        "password_stored",
+        "sending_held",
+    )
+    readonly_fields = ("smtp_held_at", "smtp_hold_reason")
     list_select_related = ("user",)
     search_fields = ("user__email", "imap_username", "imap_host", "smtp_host")
     autocomplete_fields = ("user",)
@@ -227,10 +239,18 @@ class MailAccountAdmin(admin.ModelAdmin):
             _("Certificates"),
             {"classes": ("collapse",), "fields": ("ca_certificates", "trusted_certificate_sha256")},
         ),
+        (
+            _("Sent mail"),
+            {"fields": ("sent_folder", "server_saves_sent", "smtp_held_at", "smtp_hold_reason")},
+        ),
     )
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else [IdentityInline]
+
+    @admin.display(boolean=True, description=_("sending held"))
+    def sending_held(self, obj: MailAccount) -> bool:
+        return obj.smtp_held_at is not None
 
     @admin.display(boolean=True, description=_("password stored"))
     def password_stored(self, obj: MailAccount) -> bool:

@@ -25,7 +25,9 @@ class SessionActivityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is not None and session.session_key and not session.is_empty():
+        # A page polling for updates is not a person using it: it must not keep the session alive.
+        polling = request.headers.get("X-Background-Poll") == "1"
+        if session is not None and session.session_key and not session.is_empty() and not polling:
             now = int(time.time())
             if now - session.get("_seen", 0) >= ACTIVITY_RESOLUTION_SECONDS:
                 session["_seen"] = now  # modifying the session makes Django save it with a fresh expiry

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -74,6 +75,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = self.email.strip().lower()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's own time zone if they set a valid one, else the site's."""
+        for name in (self.time_zone, settings.TIME_ZONE):
+            if name:
+                try:
+                    return ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return ZoneInfo("UTC")
 
     def get_full_name(self) -> str:
         return self.full_name or self.email

@@ -200,10 +200,10 @@ def check_rate(user: User, now: datetime) -> None:
         in_window = recent.filter(created_at__gt=now - window).order_by("-created_at")
         times = list(in_window.values_list("created_at", flat=True)[:limit])
         if len(times) >= limit:
-            retry_at = times[-1] + window
+            retry_at = timezone.localtime(times[-1] + window, user.zone)
             raise SendRefused(
                 _("You have reached the sending limit. You can send again at %(time)s.")
-                % {"time": timezone.localtime(retry_at).strftime("%Y-%m-%d %H:%M %Z")}
+                % {"time": retry_at.strftime("%Y-%m-%d %H:%M %Z")}
             )
 
 

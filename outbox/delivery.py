@@ -471,16 +471,29 @@ def retry_now(message: OutgoingMessage) -> bool:
 
 
 def resend(message: OutgoingMessage) -> OutgoingMessage | None:
-    """Send again to the recipients that did not get it (or to all, after an uncertain attempt)."""
+    """Send again to the recipients that did not get it (or to all, after an uncertain attempt).
+
+    Once per message: the original is stamped with its copy first, by a conditional UPDATE, so
+    a double click or two tabs make one copy."""
     now = timezone.now()
+    copy_id = uuid.uuid4()
     with transaction.atomic():
-        if message.state == MessageState.UNCERTAIN:
-            targets = list(message.recipients.exclude(state=RecipientState.REJECTED))
-        else:
-            targets = list(message.recipients.filter(state=RecipientState.REJECTED))
+        uncertain = message.state == MessageState.UNCERTAIN
+        targets = list(
+            message.recipients.exclude(state=RecipientState.REJECTED)
+            if uncertain
+            else message.recipients.filter(state=RecipientState.REJECTED)
+        )
         if not targets:
             return None
+        stamped = OutgoingMessage.objects.filter(pk=message.pk, state=message.state, resent_as__isnull=True).update(
+            resent_as_id=copy_id,
+            **({"state": MessageState.CANCELLED, "last_error": "resent as a new message"} if uncertain else {}),
+        )
+        if not stamped:
+            return None
         copy = OutgoingMessage.objects.create(
+            id=copy_id,
             user=message.user,
             account=message.account,
             identity=message.identity,
@@ -497,8 +510,4 @@ def resend(message: OutgoingMessage) -> OutgoingMessage | None:
         Recipient.objects.bulk_create(
             Recipient(message=copy, address=r.address, display_name=r.display_name, kind=r.kind) for r in targets
         )
-        if message.state == MessageState.UNCERTAIN:
-            OutgoingMessage.objects.filter(pk=message.pk, state=MessageState.UNCERTAIN).update(
-                state=MessageState.CANCELLED, last_error="resent as a new message"
-            )
     return copy

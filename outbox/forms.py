@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -16,17 +16,6 @@ from accounts.models import User
 from outbox.compose import Attachment, Draft, check_header_text, guess_content_type, parse_addresses
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def user_zone(user: User) -> ZoneInfo:
-    """The user's own time zone if they have a valid one, else the site's."""
-    for name in (getattr(user, "time_zone", ""), settings.TIME_ZONE):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 # Django cannot take several files in one field out of the box: the pattern from its
@@ -103,7 +92,7 @@ class ComposeForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.zone = user_zone(user)
+        self.zone = user.zone
         identities = user.identities.select_related("account")
         self.fields["identity"].queryset = identities
         default = next((i for i in identities if i.is_default), None)

@@ -32,6 +32,8 @@ class MessageState(models.TextChoices):
 CLAIMABLE = (MessageState.QUEUED, MessageState.DEFERRED)
 CANCELLABLE = (MessageState.QUEUED, MessageState.DEFERRED, MessageState.HELD)
 FINAL = (MessageState.SENT, MessageState.FAILED, MessageState.CANCELLED)
+# States that change without anyone doing anything: pages showing them keep polling.
+IN_FLIGHT = (MessageState.QUEUED, MessageState.SENDING, MessageState.DEFERRED)
 
 
 class Phase(models.TextChoices):
@@ -76,6 +78,10 @@ class OutgoingMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=1000, blank=True)
 
+    resent_as = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text=_("its resend")
+    )
+
     sent_copy = models.CharField(max_length=10, choices=SentCopy.choices, default=SentCopy.NOT_NEEDED, blank=True)
     sent_copy_attempts = models.PositiveSmallIntegerField(default=0)
     sent_copy_due_at = models.DateTimeField(null=True, blank=True)
@@ -96,6 +102,10 @@ class OutgoingMessage(models.Model):
         return self.state in FINAL
 
     @property
+    def in_flight(self) -> bool:
+        return self.state in IN_FLIGHT
+
+    @property
     def can_cancel(self) -> bool:
         return self.state in CANCELLABLE
 
@@ -105,6 +115,8 @@ class OutgoingMessage(models.Model):
 
     @property
     def can_resend(self) -> bool:
+        if self.resent_as_id is not None:
+            return False
         return self.state == MessageState.UNCERTAIN or (
             self.is_final and self.recipients.filter(state=RecipientState.REJECTED).exists()
         )

@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from outbox import compose, delivery, tasks
-from outbox.forms import ComposeForm, user_zone
+from outbox.forms import ComposeForm
 from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind, RecipientState
 
 PAGE_SIZE = 50
@@ -155,7 +155,7 @@ def compose_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @vary_on_headers("HX-Request")
 def outbox_list(request: HttpRequest) -> HttpResponse:
-    zone, now = user_zone(request.user), timezone.now()
+    zone, now = request.user.zone, timezone.now()
     queryset = (
         OutgoingMessage.objects.filter(user=request.user)
         .defer("mime")
@@ -171,7 +171,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
         message.recipients_summary = recipients_summary(recipients)
     context = {
         "page": page,
-        "polling": any(not m.is_final for m in page.object_list),
+        "polling": any(m.in_flight for m in page.object_list),
         "poll_seconds": POLL_SECONDS,
     }
     template = "outbox/_rows.html" if request.htmx else "outbox/list.html"
@@ -185,7 +185,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def detail(request: HttpRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
-    zone, now = user_zone(request.user), timezone.now()
+    zone, now = request.user.zone, timezone.now()
     recipients = list(message.recipients.all())
     context = {
         "message": message,

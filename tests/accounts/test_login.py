@@ -178,3 +178,14 @@ def test_ensure_admin_refuses_a_weak_password(db, monkeypatch):
     monkeypatch.setenv("WEBMAIL_ADMIN_PASSWORD", "123")
     with pytest.raises(CommandError, match="too weak"):
         call_command("ensure_admin")
+
+
+def test_background_polling_does_not_keep_a_session_alive(owner_client):
+    owner_client.get(reverse("accounts:settings"))
+    session = owner_client.session
+    session["_seen"] = 1
+    session.save()
+    owner_client.get(reverse("accounts:settings"), headers={"HX-Request": "true", "X-Background-Poll": "1"})
+    assert owner_client.session["_seen"] == 1
+    owner_client.get(reverse("accounts:settings"))
+    assert owner_client.session["_seen"] > 1

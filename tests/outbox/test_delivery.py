@@ -194,3 +194,30 @@ def test_a_server_that_stalls_after_data_leaves_the_message_uncertain(sender, sm
     delivery.deliver(str(message.pk))
     message.refresh_from_db()
     assert message.state == MessageState.UNCERTAIN
+
+
+def test_resending_twice_makes_one_copy(sender, smtp_server):
+    smtp_server.handler.reject_recipient("nobody@example.test")
+    message = queue_message(sender, to="ann@example.test, nobody@example.test")
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert message.can_resend
+    copy = delivery.resend(message)
+    assert copy is not None and list(copy.recipients.values_list("address", flat=True)) == ["nobody@example.test"]
+    assert delivery.resend(message) is None, "a stale page or a double click makes no second copy"
+    message.refresh_from_db()
+    assert not message.can_resend
+    assert OutgoingMessage.objects.count() == 2
+
+
+def test_an_uncertain_message_is_resent_once_to_everyone(sender, smtp_server):
+    smtp_server.handler.drop_after_data()
+    message = queue_message(sender, to="ann@example.test, bob@example.test")
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    copy = delivery.resend(message)
+    assert sorted(copy.recipients.values_list("address", flat=True)) == ["ann@example.test", "bob@example.test"]
+    assert OutgoingMessage.objects.get(pk=message.pk).state == MessageState.CANCELLED
+    assert delivery.resend(message) is None
+    delivery.deliver(str(copy.pk))
+    assert len(smtp_server.wait_for(1)) == 1
