@@ -57,3 +57,22 @@ class IdentityFactory(factory.django.DjangoModelFactory):
     user = factory.SelfAttribute("account.user")
     address = factory.LazyAttribute(lambda o: o.user.email)
     display_name = factory.LazyAttribute(lambda o: o.user.full_name)
+
+
+def user_on_test_servers(mail_account, dovecot, pki, *, smtp_host: str, smtp_port: int, security: str = "starttls"):
+    """A user, their MailAccount on the test Dovecot and the given submission server (trusting
+    the test CA), and a default identity for their address: someone who can read and send."""
+    user = UserFactory(email=mail_account.address, full_name="Sally Sender")
+    account = MailAccountFactory(
+        user=user,
+        password=mail_account.password,
+        imap_host=dovecot.host,
+        imap_port=dovecot.imaps_port,
+        imap_security="tls",
+        smtp_host=smtp_host,
+        smtp_port=smtp_port,
+        smtp_security=security,
+        ca_certificates=pki.ca_pem,
+    )
+    IdentityFactory(user=user, account=account, address=user.email, display_name=user.full_name)
+    return user

@@ -10,11 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from accounts.models import Security
 from outbox import delivery
 from outbox.models import MessageState, OutgoingMessage
 from tests.conftest import sign_in
-from tests.factories import IdentityFactory, MailAccountFactory, UserFactory
+from tests.factories import user_on_test_servers
 
 
 def signed_in_page(page, live_server, user):
@@ -54,19 +53,7 @@ def test_a_message_is_composed_sent_and_its_page_follows_it_live(
 ):
     settings.WEBMAIL_UNDO_SECONDS = 0
     smtp_server.add_user(mail_account.address, mail_account.password)
-    user = UserFactory(email=mail_account.address, full_name="Sally Sender")
-    account = MailAccountFactory(
-        user=user,
-        password=mail_account.password,
-        imap_host=dovecot.host,
-        imap_port=dovecot.imaps_port,
-        imap_security=Security.TLS,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_security=Security.STARTTLS,
-        ca_certificates=pki.ca_pem,
-    )
-    IdentityFactory(user=user, account=account, address=user.email, display_name="Sally Sender")
+    user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
     signed_in_page(page, live_server, user)
 
     page.goto(reverse("outbox:list"))

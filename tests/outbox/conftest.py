@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Identity, Security
+from accounts.models import Identity
 from outbox.compose import Draft, enqueue, parse_addresses
-from tests.factories import IdentityFactory, MailAccountFactory, UserFactory
+from tests.factories import user_on_test_servers
 
 
 @pytest.fixture
@@ -15,20 +15,7 @@ def sender(transactional_db, dovecot, smtp_server, mail_account, pki, settings):
     """
     settings.WEBMAIL_UNDO_SECONDS = 0
     smtp_server.add_user(mail_account.address, mail_account.password)
-    user = UserFactory(email=mail_account.address, full_name="Sally Sender")
-    account = MailAccountFactory(
-        user=user,
-        password=mail_account.password,
-        imap_host=dovecot.host,
-        imap_port=dovecot.imaps_port,
-        imap_security=Security.TLS,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_security=Security.STARTTLS,
-        ca_certificates=pki.ca_pem,
-    )
-    IdentityFactory(user=user, account=account, address=user.email, display_name="Sally Sender")
-    return user
+    return user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
 
 
 def identity_of(user) -> Identity:

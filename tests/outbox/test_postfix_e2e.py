@@ -16,10 +16,9 @@ from email.policy import default as default_policy
 
 import pytest
 
-from accounts.models import Security
 from outbox import delivery, sentcopy
 from outbox.models import DeliveryAttempt, MessageState, RecipientState, SentCopy
-from tests.factories import IdentityFactory, MailAccountFactory, UserFactory
+from tests.factories import user_on_test_servers
 from tests.outbox.conftest import queue_message
 from tests.servers.dovecot import Dovecot
 from tests.servers.fixtures import MailAccount
@@ -32,20 +31,7 @@ DELIVERY_TIMEOUT = 20.0
 def sender(transactional_db, dovecot, postfix, mail_account, pki, settings):
     """A user whose account submits through Postfix and reads (and files Sent mail) in Dovecot."""
     settings.WEBMAIL_UNDO_SECONDS = 0
-    user = UserFactory(email=mail_account.address, full_name="Sally Sender")
-    account = MailAccountFactory(
-        user=user,
-        password=mail_account.password,
-        imap_host=dovecot.host,
-        imap_port=dovecot.imaps_port,
-        imap_security=Security.TLS,
-        smtp_host=postfix.host,
-        smtp_port=postfix.submission_port,
-        smtp_security=Security.STARTTLS,
-        ca_certificates=pki.ca_pem,
-    )
-    IdentityFactory(user=user, account=account, address=user.email, display_name="Sally Sender")
-    return user
+    return user_on_test_servers(mail_account, dovecot, pki, smtp_host=postfix.host, smtp_port=postfix.submission_port)
 
 
 @pytest.fixture

@@ -36,6 +36,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .process import reap_process_group
+
 CELERY = Path(sys.executable).with_name("celery")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SQLITE = "django.db.backends.sqlite3"
@@ -213,7 +215,7 @@ class CeleryWorker:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-        _reap_process_group(process.pid)
+        reap_process_group(process.pid)
 
     def kill(self) -> None:
         """Crash the worker: SIGKILL to it and its pool processes at once, no warm shutdown."""
@@ -224,7 +226,7 @@ class CeleryWorker:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-        _reap_process_group(process.pid)
+        reap_process_group(process.pid)
 
     def restart(self) -> None:
         """Stop (if still running) and start again: same name, queue, broker and log."""
@@ -337,17 +339,3 @@ def _delete_queue(app: Any, name: str) -> None:
         queue = app.amqp.queues[name].bind(connection.default_channel)
         queue.declare()
         queue.delete()
-
-
-def _reap_process_group(pgid: int, timeout: float = 5.0) -> None:
-    """Wait for the pool processes to follow the main process out, killing stragglers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)  # succeeds while any member is left
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    # Members still exist, so the group id is still ours and cannot hit anyone else.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)

@@ -10,7 +10,6 @@ settings, e.g. disable_plaintext_auth became auth_allow_cleartext.
 from __future__ import annotations
 
 import base64
-import contextlib
 import grp
 import os
 import pwd
@@ -31,6 +30,7 @@ from imapclient import IMAPClient
 
 from .certs import TestPKI
 from .net import LoopbackRelay, free_port
+from .process import reap_process_group
 
 DOVECOT = Path("/usr/sbin/dovecot")
 DOVEADM = Path("/usr/bin/doveadm")
@@ -113,7 +113,7 @@ class Dovecot:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-        _reap_process_group(process.pid)
+        reap_process_group(process.pid)
 
     def __enter__(self) -> Self:
         self.start()
@@ -305,17 +305,3 @@ def _require_traversable(workdir: Path) -> None:
                 f"{directory} is not searchable by other users, so Dovecot's unprivileged "
                 "processes cannot reach the work directory; use a directory under /tmp"
             )
-
-
-def _reap_process_group(pgid: int, timeout: float = 5.0) -> None:
-    """Wait for Dovecot's children to follow the master out, killing stragglers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)  # succeeds while any member is left
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    # Members still exist, so the group id is still ours and cannot hit anyone else.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
