@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import imaplib
+import re
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import date
 
 import imapclient
 from django.conf import settings
@@ -116,3 +118,202 @@ def append_once(client: IMAPClient, folder: str, raw: bytes, message_id: str, wh
         return True
     except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
         raise MailServerError(_describe(exc)) from exc
+
+
+# -- the mailbox: sessions, messages, flags, folders ------------------------------------------
+#
+# Every argument that came from a user is checked before it reaches the wire: folder names and
+# search text must not carry CR, LF or NUL (imapclient sends ASCII strings as quoted strings,
+# where a line break would end the command; 8-bit strings go as literals), UIDs must be
+# positive ints, flags must be flag atoms. Folder names passed here come from our Folder rows,
+# which came from LIST; new names are checked the same way.
+
+_IMAP_ERRORS = (OSError, IMAPClientError, imaplib.IMAP4.error)
+_FLAG = re.compile(r"\\?[A-Za-z0-9$_.-]+")
+_BATCH = 500
+
+
+class UnsafeArgument(ValueError):
+    """An argument that would change the meaning of an IMAP command; a bug or an attack."""
+
+
+def check_text(value: str, what: str = "argument") -> str:
+    if not isinstance(value, str) or any(ch in value for ch in "\r\n\0"):
+        raise UnsafeArgument(f"refusing an IMAP {what} with a line break or NUL")
+    return value
+
+
+def check_uids(uids: Iterable[int]) -> list[int]:
+    checked = []
+    for uid in uids:
+        if type(uid) is not int or uid <= 0:
+            raise UnsafeArgument(f"a UID must be a positive int, not {uid!r}")
+        checked.append(uid)
+    return sorted(set(checked))
+
+
+def _check_flags(flags: Iterable[str | bytes]) -> list[str]:
+    checked = []
+    for flag in flags:
+        flag = flag.decode("ascii") if isinstance(flag, bytes) else flag
+        if not _FLAG.fullmatch(flag):
+            raise UnsafeArgument(f"not an IMAP flag: {flag!r}")
+        checked.append(flag)
+    return checked
+
+
+def _failure(exc: BaseException) -> MailServerError:
+    if isinstance(exc, OSError):
+        return MailServerError(describe_network_error(exc))
+    words = _server_words(exc)
+    return MailServerError(f"the server refused the request ({words})" if words else "the server refused the request")
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Network and protocol failures inside the block raised as MailServerError in plain words."""
+    try:
+        yield
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+
+
+@contextmanager
+def session(account: MailAccount, timeout: float | None = None) -> Iterator[IMAPClient]:
+    """``logged_in``, with failures inside the block (a dropped connection, a refused command)
+    raised as MailServerError too."""
+    with logged_in(account, timeout) as client, translate_errors():
+        yield client
+
+
+def _select(client: IMAPClient, folder_name: str, *, readonly: bool) -> dict:
+    check_text(folder_name, "folder name")
+    try:
+        return client.select_folder(folder_name, readonly=readonly)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+
+
+def _batches(uids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(uids), _BATCH):
+        yield uids[start : start + _BATCH]
+
+
+def fetch_raw(client: IMAPClient, folder_name: str, uid: int) -> bytes | None:
+    """The whole message, or None when it is not (or no longer) there. Sets no flag."""
+    (uid,) = check_uids([uid])
+    _select(client, folder_name, readonly=True)
+    try:
+        data = client.fetch([uid], [b"BODY.PEEK[]"]).get(uid)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+    return data.get(b"BODY[]") if data else None
+
+
+def set_flags(
+    client: IMAPClient, folder_name: str, uids: Iterable[int], flags: Iterable[str], add: bool = True
+) -> None:
+    uids, flags = check_uids(uids), _check_flags(flags)
+    if not uids:
+        return
+    _select(client, folder_name, readonly=False)
+    try:
+        for batch in _batches(uids):
+            if add:
+                client.add_flags(batch, flags, silent=True)
+            else:
+                client.remove_flags(batch, flags, silent=True)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+
+
+def _expunge(client: IMAPClient, uids: list[int]) -> None:
+    if client.has_capability("UIDPLUS"):
+        client.expunge(uids)  # UID EXPUNGE: only these, whatever else carries \Deleted
+    else:
+        # Without UIDPLUS the only EXPUNGE there is also removes what other clients marked
+        # \Deleted and left for later; every server worth using has UIDPLUS.
+        client.expunge()
+
+
+def move(client: IMAPClient, folder_name: str, uids: Iterable[int], target_name: str) -> None:
+    """MOVE when the server has it; else COPY, \\Deleted and UID EXPUNGE of just these UIDs."""
+    uids = check_uids(uids)
+    check_text(target_name, "folder name")
+    if not uids:
+        return
+    _select(client, folder_name, readonly=False)
+    try:
+        for batch in _batches(uids):
+            if client.has_capability("MOVE"):
+                client.move(batch, target_name)
+            else:
+                client.copy(batch, target_name)
+                client.add_flags(batch, [imapclient.DELETED], silent=True)
+                _expunge(client, batch)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+
+
+def delete_permanently(client: IMAPClient, folder_name: str, uids: Iterable[int]) -> None:
+    """\\Deleted and UID EXPUNGE: what deleting from the Trash means."""
+    uids = check_uids(uids)
+    if not uids:
+        return
+    _select(client, folder_name, readonly=False)
+    try:
+        for batch in _batches(uids):
+            client.add_flags(batch, [imapclient.DELETED], silent=True)
+            _expunge(client, batch)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+
+
+def search(client: IMAPClient, folder_name: str, criteria: list) -> list[int]:
+    """UID SEARCH with criteria such as ["FROM", "ann", "SINCE", date(...), "UNSEEN"].
+
+    Strings are checked for line breaks; imapclient quotes ASCII ones and sends the others
+    as literals, with CHARSET UTF-8.
+    """
+    for item in criteria:
+        if isinstance(item, str):
+            check_text(item, "search term")
+        elif isinstance(item, bool) or not isinstance(item, (int, date)):
+            raise UnsafeArgument(f"unexpected search criterion {item!r}")
+    charset = None if all(item.isascii() for item in criteria if isinstance(item, str)) else "UTF-8"
+    _select(client, folder_name, readonly=True)
+    try:
+        return sorted(client.search(criteria or ["ALL"], charset=charset))
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+
+
+def create_folder(client: IMAPClient, name: str) -> None:
+    check_text(name, "folder name")
+    try:
+        client.create_folder(name)
+        client.subscribe_folder(name)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+
+
+def rename_folder(client: IMAPClient, old_name: str, new_name: str) -> None:
+    check_text(old_name, "folder name")
+    check_text(new_name, "folder name")
+    try:
+        client.rename_folder(old_name, new_name)
+        client.subscribe_folder(new_name)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc
+    with suppress(*_IMAP_ERRORS):
+        client.unsubscribe_folder(old_name)
+
+
+def delete_folder(client: IMAPClient, name: str) -> None:
+    check_text(name, "folder name")
+    with suppress(*_IMAP_ERRORS):
+        client.unsubscribe_folder(name)
+    try:
+        client.delete_folder(name)
+    except _IMAP_ERRORS as exc:
+        raise _failure(exc) from exc

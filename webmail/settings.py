@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(WEBMAIL_SWEEP_SECONDS),
         "options": {"expires": max(1, WEBMAIL_SWEEP_SECONDS - 1)},
     },
+    "sync-active-mailboxes": {
+        "task": "webmail.tasks.sync_active_accounts",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "prune-connection-checks": {
         "task": "accounts.tasks.prune_connection_checks",
         "schedule": 86400.0,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include((mailbox_patterns, "webmail"))),
     path("accounts/", include("accounts.urls")),
     path("outbox/", include("outbox.urls")),
+    path("mail/", include("webmail.mailbox_urls", namespace="mailbox")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),

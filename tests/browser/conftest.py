@@ -11,7 +11,6 @@ import pytest
 CHROMIUM = Path(os.environ.get("WEBMAIL_TEST_CHROMIUM", "/usr/bin/chromium"))
 
 
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
