@@ -236,8 +236,11 @@ def test_hostile_mail_stays_inert_in_the_reading_pane(page, live_server, reader,
     page.goto(reverse("mailbox:message", args=[inbox.pk, uid]))
     assert not attacker.hits
     page.get_by_role("link", name="Show remote images").click()
-    page.frame(name="message-body").wait_for_load_state("load")
-    page.wait_for_timeout(200)
+    # The click reloads the page and then its frame; wait for the image request itself.
+    for _ in range(100):
+        if "/pixel.gif" in attacker.hits:
+            break
+        page.wait_for_timeout(100)
     assert "/pixel.gif" in attacker.hits
     assert all(hit in ("/pixel.gif", "/pixel2.gif", "/picture.png") for hit in attacker.hits), attacker.hits
     outside.clear()
