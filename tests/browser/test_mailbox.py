@@ -11,12 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.conftest import sign_in
+from tests.browser.conftest import sign_in_browser
 from tests.webmail.conftest import *  # noqa: F403 - the reader fixture
 from tests.webmail.conftest import make_message
 from tests.webmail.mailbox.conftest import *  # noqa: F403 - the mailbox fixtures
@@ -89,12 +87,6 @@ def corpus_message(path: Path, origin: str) -> bytes:
     return headers.encode() + data
 
 
-def signed_in(page, live_server, user) -> None:
-    client = sign_in(Client(), user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-
-
 def outside_requests(page, live_server) -> list[str]:
     seen: list[str] = []
     page.on(
@@ -121,7 +113,7 @@ def test_open_a_folder_read_a_conversation_mark_unread_move_and_search(
     ).encode()
     dovecot.deliver(address, reply, folder="Sent", flags=["\\Seen"])
     deliver_all(dovecot, address, [make_message(n, subject=f"Note {n}") for n in (2, 3)])
-    signed_in(page, live_server, reader.user)
+    sign_in_browser(page, live_server, reader.user)
 
     page.goto(reverse("mailbox:index"))
     page.wait_for_url(re.compile(r"/mail/\d+/$"))
@@ -184,7 +176,7 @@ def test_the_list_fills_in_while_the_page_polls_and_keeps_the_selection(
 ):
     monkeypatch.setattr(sync, "HEAD_SIZE", 3)
     deliver_all(dovecot, reader.user.email, [make_message(n) for n in range(1, 9)])
-    signed_in(page, live_server, reader.user)
+    sign_in_browser(page, live_server, reader.user)
     page.goto(reverse("mailbox:index"))
     page.wait_for_url(re.compile(r"/mail/\d+/$"))
     assert page.get_by_text("Loading older messages…").is_visible()
@@ -215,7 +207,7 @@ def test_hostile_mail_stays_inert_in_the_reading_pane(page, live_server, reader,
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     outside = outside_requests(page, live_server)
-    signed_in(page, live_server, reader.user)
+    sign_in_browser(page, live_server, reader.user)
     page.goto(reverse("mailbox:index"))
     page.wait_for_url(re.compile(r"/mail/\d+/$"))
     inbox = Folder.objects.get(account=reader, name="INBOX")
@@ -255,7 +247,7 @@ def test_an_inline_image_shows_inside_the_sandboxed_frame(page, live_server, rea
     message.add_alternative('<p>Our logo:</p><img alt="logo" src="cid:logo@example.test">', subtype="html")
     message.get_payload()[1].add_related(PIXEL, "image", "png", cid="<logo@example.test>")
     uid = dovecot.deliver(reader.user.email, message.as_bytes())
-    signed_in(page, live_server, reader.user)
+    sign_in_browser(page, live_server, reader.user)
     page.goto(reverse("mailbox:index"))
     page.wait_for_url(re.compile(r"/mail/\d+/$"))
     inbox = Folder.objects.get(account=reader, name="INBOX")

@@ -6,22 +6,13 @@ import re
 import threading
 
 from django.db import connections
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from outbox import delivery
 from outbox.models import MessageState, OutgoingMessage
-from tests.conftest import sign_in
+from tests.browser.conftest import sign_in_browser
 from tests.factories import user_on_test_servers
-
-
-def signed_in_page(page, live_server, user):
-    """The browser gets the session cookie of a user who passed both sign-in steps."""
-    client = sign_in(Client(), user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-    return page
 
 
 def deliver_in_a_worker_thread(message_id: str) -> None:
@@ -54,7 +45,7 @@ def test_a_message_is_composed_sent_and_its_page_follows_it_live(
     settings.WEBMAIL_UNDO_SECONDS = 0
     smtp_server.add_user(mail_account.address, mail_account.password)
     user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
-    signed_in_page(page, live_server, user)
+    sign_in_browser(page, live_server, user)
 
     page.goto(reverse("outbox:list"))
     page.get_by_role("link", name="Compose").first.click()
