@@ -51,6 +51,7 @@ from webmail.forms import FolderNameForm, SearchForm
 from webmail.message import ParsedMessage, parse, part_bytes, read
 from webmail.models import Folder, MessageSummary, SpecialUse
 from webmail.sanitize import sanitize_html, text_to_html
+from webmail.trust import sender_warnings
 
 log = logging.getLogger(__name__)
 
@@ -442,6 +443,7 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
         "uid": uid,
         "summary": summary,
         "message": parsed,
+        "warnings": sender_warnings(parsed),
         "date": _shown_date(parsed, zone),
         "truncated": parsed.truncated or truncated,
         "remote_images": remote_images and not images,

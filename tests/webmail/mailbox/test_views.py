@@ -497,3 +497,17 @@ def test_a_dead_server_shows_a_banner_with_status_502(db, clean_cache, published
     body = client.get(reverse("mailbox:body", args=[inbox.pk, 1]))
     assert body.status_code == 502 and "did not answer" in body.content.decode()
     assert "default-src 'none'" in body["Content-Security-Policy"]
+
+
+def test_a_spoofed_display_name_warns_above_the_message(reader_client, reader, dovecot):
+    raw = (
+        b'From: "ceo@team.test" <attacker@evil.test>\r\nTo: rita@example.test\r\n'
+        b"Subject: Urgent wire transfer\r\nMessage-ID: <spoof@evil.test>\r\n\r\nPay now.\r\n"
+    )
+    uid = dovecot.deliver(reader.user.email, raw)
+    sync.sync_account(reader, ["INBOX"])
+    inbox = Folder.objects.get(account=reader, name="INBOX")
+    response = reader_client.get(reverse("mailbox:message", args=[inbox.pk, uid]))
+    assert response.status_code == 200
+    assert b"sender-warning" in response.content
+    assert b"ceo@team.test" in response.content
