@@ -8,6 +8,8 @@ fixed once, here.
 
 from __future__ import annotations
 
+import email.errors
+import email.header
 import email.policy
 import logging
 import mimetypes
@@ -83,9 +85,18 @@ def has_control_characters(value: str) -> bool:
 
 
 def check_header_text(value: str, what: str) -> str:
-    if has_control_characters(value.replace("\t", " ")):
+    # The email package decodes encoded words (=?utf-8?q?...=0A?=) that a person types, and
+    # would write what they decode to: check that too.
+    if has_control_characters(value.replace("\t", " ")) or has_control_characters(_decoded_words(value)):
         raise ValidationError(_("%(what)s cannot contain line breaks or control characters.") % {"what": what})
     return value.strip()
+
+
+def _decoded_words(value: str) -> str:
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        return ""
 
 
 def parse_addresses(raw: str) -> list[Mailbox]:
@@ -221,7 +232,11 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
             _("A message can have at most %(count)d recipients.") % {"count": settings.WEBMAIL_MAX_RECIPIENTS}
         )
     now = timezone.now()
-    raw, message_id = build_mime(draft, now=now)
+    try:
+        check_header_text(draft.subject, _("The subject"))
+        raw, message_id = build_mime(draft, now=now)
+    except ValidationError as exc:
+        raise SendRefused(" ".join(exc.messages)) from None
     if len(raw) > settings.WEBMAIL_MAX_MESSAGE_BYTES:
         raise SendRefused(
             _("The message is too large (%(size)s MB; the limit is %(limit)s MB).")

@@ -70,8 +70,14 @@ def claim(account_id, first_id: str | None = None, limit: int = CLAIM_BATCH) -> 
         ids = [first_id, *ids[: limit - 1]]
     if not ids:
         return token, []
-    # The condition is repeated in the UPDATE: whichever worker's UPDATE lands first gets a row.
-    _due(now).filter(id__in=ids).update(
+    # The conditions are repeated in the UPDATE, on this table alone (no join, no subquery), so
+    # that PostgreSQL re-checks them on a row another worker just claimed: whichever UPDATE
+    # lands first gets the row, and the other finds it no longer claimable.
+    if MailAccount.objects.filter(pk=account_id, smtp_held_at__isnull=False).exists():
+        return token, []
+    OutgoingMessage.objects.filter(id__in=ids, state__in=CLAIMABLE, due_at__lte=now).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ).update(
         state=MessageState.SENDING,
         lease_owner=token,
         lease_until=now + timedelta(seconds=settings.WEBMAIL_SEND_LEASE_SECONDS),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from outbox import delivery
@@ -221,3 +222,59 @@ def test_an_uncertain_message_is_resent_once_to_everyone(sender, smtp_server):
     assert delivery.resend(message) is None
     delivery.deliver(str(copy.pk))
     assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_what_the_server_receives_from_header_lookalikes_is_one_subject_and_the_right_envelope(sender, smtp_server):
+    import email
+
+    # Text that looks like headers, without a line break, is allowed: it must arrive as text.
+    message = queue_message(
+        sender, to='"Ann, Bcc: victim3@example.test" <ann@example.test>', subject="Hello Bcc: victim@example.test"
+    )
+    delivery.deliver(str(message.pk))
+    received = smtp_server.wait_for(1)[0]
+    assert received.rcpt_tos == ["ann@example.test"]
+    parsed = email.message_from_bytes(received.data)
+    assert parsed.get_all("Subject") == ["Hello Bcc: victim@example.test"]
+    assert parsed.get_all("Bcc") is None
+    assert len(parsed.get_all("To")) == 1
+
+
+def test_an_encoded_newline_in_the_subject_is_refused_and_nothing_is_queued(sender, smtp_server):
+    from outbox.compose import SendRefused
+
+    with pytest.raises(SendRefused, match="line breaks"):
+        queue_message(sender, to="ann@example.test", subject="x =?utf-8?q?a=0D=0ABcc:_victim@example.test?=")
+    assert not OutgoingMessage.objects.exists()
+
+
+def test_a_claim_blocked_behind_another_workers_claim_takes_nothing(sender):
+    import threading
+    import time as clock
+
+    from django.db import connection, transaction
+
+    message = queue_message(sender, to="ann@example.test")
+    account_id = message.account_id
+    claims: dict[str, list] = {}
+
+    def first() -> None:
+        # The first worker's UPDATE holds the row until its (slow) commit.
+        with transaction.atomic():
+            claims["first"] = delivery.claim(account_id)[1]
+            clock.sleep(1.0)
+        connection.close()
+
+    def second() -> None:
+        clock.sleep(0.3)
+        claims["second"] = delivery.claim(account_id)[1]
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [e.message_id for e in claims["first"]] == [str(message.pk)]
+    assert claims["second"] == []
+    assert OutgoingMessage.objects.get(pk=message.pk).attempts == 1
