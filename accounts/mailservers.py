@@ -8,6 +8,7 @@ before any password is sent.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import socket
 import ssl
@@ -26,11 +27,18 @@ class CertificateNotTrusted(ssl.SSLError):
 
 
 def client_context(account: MailAccount) -> ssl.SSLContext:
+    return _context(account.ca_certificates.strip(), bool(account.trusted_certificate_sha256))
+
+
+@functools.lru_cache(maxsize=64)
+def _context(ca_certificates: str, pinned: bool) -> ssl.SSLContext:
+    # Loading the system's CA bundle costs tens of milliseconds; a context is safe to share
+    # between connections, so each distinct configuration is built once per process.
     context = ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if account.ca_certificates.strip():
-        context.load_verify_locations(cadata=account.ca_certificates)
-    if account.trusted_certificate_sha256:
+    if ca_certificates:
+        context.load_verify_locations(cadata=ca_certificates)
+    if pinned:
         # The pin replaces CA and name checks; check_peer() compares the fingerprint instead.
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

@@ -209,9 +209,11 @@ def check_rate(user: User, now: datetime) -> None:
         (timedelta(days=1), settings.WEBMAIL_SEND_LIMIT_PER_DAY),
     ):
         in_window = recent.filter(created_at__gt=now - window).order_by("-created_at")
-        times = list(in_window.values_list("created_at", flat=True)[:limit])
-        if len(times) >= limit:
-            retry_at = timezone.localtime(times[-1] + window, user.zone)
+        # The limit-th newest message in the window: if it exists the limit is reached, and
+        # sending is possible again when it leaves the window.
+        oldest_counted = in_window.values_list("created_at", flat=True)[limit - 1 : limit].first()
+        if oldest_counted is not None:
+            retry_at = timezone.localtime(oldest_counted + window, user.zone)
             raise SendRefused(
                 _("You have reached the sending limit. You can send again at %(time)s.")
                 % {"time": retry_at.strftime("%Y-%m-%d %H:%M %Z")}

@@ -138,8 +138,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web app read while the worker writes; the timeout rides out short write locks.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so a writer waits its turn
+    # (up to the timeout) instead of failing when it upgrades from reading to writing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -279,6 +285,9 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The filesystem transport polls; once a second (its default) would add up to a second
+        # to every send on a laptop install.
+        "polling_interval": 0.1,
     }
 # The queue tasks go to; several installations may share one Redis with a queue each.
 CELERY_TASK_DEFAULT_QUEUE = env_str("WEBMAIL_CELERY_QUEUE", "celery")
