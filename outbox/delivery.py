@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -60,8 +61,22 @@ def _due(now: datetime):
     ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
 
 
-def claim(account_id, first_id: str | None = None, limit: int = CLAIM_BATCH) -> tuple[str, list[smtp.Envelope]]:
-    """Take up to ``limit`` due messages of one account; returns the lease token and envelopes."""
+@dataclass(frozen=True)
+class Claimed:
+    """What settling a claimed message needs to know, read once at claim time."""
+
+    attempts: int
+    expires_at: datetime
+    previously_taken: bool  # some recipient already accepted it in an earlier attempt
+    sent_copy: str
+    server_saves_sent: bool
+
+
+def claim(
+    account_id, first_id: str | None = None, limit: int = CLAIM_BATCH
+) -> tuple[str, list[smtp.Envelope], dict[str, Claimed]]:
+    """Take up to ``limit`` due messages of one account; returns the lease token, the envelopes
+    and what settling them will need."""
     now = timezone.now()
     token = uuid.uuid4().hex
     due = _due(now).filter(account_id=account_id)
@@ -69,12 +84,13 @@ def claim(account_id, first_id: str | None = None, limit: int = CLAIM_BATCH) -> 
     if first_id is not None and first_id not in {str(i) for i in ids}:
         ids = [first_id, *ids[: limit - 1]]
     if not ids:
-        return token, []
+        return token, [], {}
     # The conditions are repeated in the UPDATE, on this table alone (no join, no subquery), so
     # that PostgreSQL re-checks them on a row another worker just claimed: whichever UPDATE
     # lands first gets the row, and the other finds it no longer claimable.
-    if MailAccount.objects.filter(pk=account_id, smtp_held_at__isnull=False).exists():
-        return token, []
+    saves_sent = MailAccount.objects.filter(pk=account_id).values_list("smtp_held_at", "server_saves_sent").first()
+    if saves_sent is None or saves_sent[0] is not None:
+        return token, [], {}
     OutgoingMessage.objects.filter(id__in=ids, state__in=CLAIMABLE, due_at__lte=now).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     ).update(
@@ -87,13 +103,27 @@ def claim(account_id, first_id: str | None = None, limit: int = CLAIM_BATCH) -> 
     rows = list(
         OutgoingMessage.objects.filter(id__in=ids, lease_owner=token, state=MessageState.SENDING)
         .order_by("due_at")
-        .values("id", "sender", "mime", "delivery_receipt", "user_id")
+        .values("id", "sender", "mime", "delivery_receipt", "attempts", "expires_at", "sent_copy")
     )
     recipients: dict[Any, list[smtp.EnvelopeRecipient]] = {}
-    for rid, message_id, address in Recipient.objects.filter(
-        message_id__in=[r["id"] for r in rows], state__in=UNSETTLED
-    ).values_list("id", "message_id", "address"):
-        recipients.setdefault(message_id, []).append(smtp.EnvelopeRecipient(rid, address))
+    taken: set = set()
+    for rid, message_id, address, state in Recipient.objects.filter(message_id__in=[r["id"] for r in rows]).values_list(
+        "id", "message_id", "address", "state"
+    ):
+        if state in UNSETTLED:
+            recipients.setdefault(message_id, []).append(smtp.EnvelopeRecipient(rid, address))
+        elif state != RecipientState.REJECTED:
+            taken.add(message_id)
+    ledger = {
+        str(row["id"]): Claimed(
+            attempts=row["attempts"],
+            expires_at=row["expires_at"],
+            previously_taken=row["id"] in taken,
+            sent_copy=row["sent_copy"],
+            server_saves_sent=saves_sent[1],
+        )
+        for row in rows
+    }
     envelopes = [
         smtp.Envelope(
             message_id=str(row["id"]),
@@ -104,7 +134,7 @@ def claim(account_id, first_id: str | None = None, limit: int = CLAIM_BATCH) -> 
         )
         for row in rows
     ]
-    return token, envelopes
+    return token, envelopes, ledger
 
 
 def _sender_allowed(account: MailAccount, envelopes: list[smtp.Envelope]) -> dict[str, bool]:
@@ -134,61 +164,41 @@ def backoff(attempts: int, hint: int | None = None) -> timedelta:
     return timedelta(seconds=delay)
 
 
-def write_batch(token: str, marks: list[str], outcomes: list[Outcome]) -> None:
-    """Runs on the database thread: DATA marks first, then results, in one transaction."""
-    now = timezone.now()
+def write_marks(token: str, message_ids: list[str]) -> None:
+    """Runs on the marks thread; committed before DATA is sent."""
+    OutgoingMessage.objects.filter(id__in=message_ids, lease_owner=token).update(phase=Phase.DATA)
+
+
+def write_results(token: str, outcomes: list[Outcome], ledger: dict[str, Claimed]) -> None:
+    """Runs on the results thread, one transaction per batch."""
     with transaction.atomic():
-        if marks:
-            OutgoingMessage.objects.filter(id__in=marks, lease_owner=token).update(phase=Phase.DATA)
-        if outcomes:
-            _apply(token, outcomes, now)
+        _apply(token, outcomes, ledger, timezone.now())
 
 
-# What settling a message writes.
-SETTLED_FIELDS = [
-    "state",
-    "next_attempt_at",
-    "lease_owner",
-    "lease_until",
-    "phase",
-    "sent_at",
-    "last_error",
-    "sent_copy",
-    "sent_copy_due_at",
-]
-
-
-def _apply(token: str, outcomes: list[Outcome], now: datetime) -> None:
-    by_id = {o.message_id: o for o in outcomes}
-    # Only the columns needed (not the message bytes), and only these rows locked.
-    messages = {
-        str(m.id): m
-        for m in OutgoingMessage.objects.select_for_update()
-        .filter(id__in=list(by_id), lease_owner=token)
-        .only("id", "account_id", "attempts", "expires_at", *SETTLED_FIELDS)
-    }
-    saves_sent = dict(
-        MailAccount.objects.filter(id__in={m.account_id for m in messages.values()}).values_list(
-            "id", "server_saves_sent"
+def _apply(token: str, outcomes: list[Outcome], ledger: dict[str, Claimed], now: datetime) -> None:
+    """Write what happened, from what the run knows, without reading the rows back: one query
+    for which leases are still ours, then a few grouped UPDATEs and one INSERT of attempts."""
+    owned = {
+        str(i)
+        for i in OutgoingMessage.objects.filter(id__in=[o.message_id for o in outcomes], lease_owner=token).values_list(
+            "id", flat=True
         )
-    )
-    recipients = list(Recipient.objects.filter(message_id__in=list(messages)))
-    by_message: dict[str, list[Recipient]] = {}
-    for recipient in recipients:
-        by_message.setdefault(str(recipient.message_id), []).append(recipient)
+    }
+    messages: list[SimpleNamespace] = []
+    recipients: list[SimpleNamespace] = []
     attempts: list[DeliveryAttempt] = []
-    changed_recipients: list[Recipient] = []
-    for message_id, message in messages.items():
-        outcome = by_id[message_id]
-        own = by_message.get(message_id, [])
+    for outcome in outcomes:
+        if outcome.message_id not in owned:
+            continue  # the lease was taken back meanwhile: this run's word no longer counts
+        claimed = ledger[outcome.message_id]
         result = outcome.result
         if result is not None:
-            changed_recipients += _apply_to_recipients(own, result, now)
+            recipients += _recipient_rows(result, now)
             attempts += [
                 DeliveryAttempt(
-                    message=message,
+                    message_id=outcome.message_id,
                     recipient_id=ex.recipient_id,
-                    attempt=message.attempts,
+                    attempt=claimed.attempts,
                     started_at=ex.started_at,
                     duration_ms=ex.duration_ms,
                     step=ex.step,
@@ -200,10 +210,96 @@ def _apply(token: str, outcomes: list[Outcome], now: datetime) -> None:
                 )
                 for ex in result.exchanges
             ]
-        _settle_message(message, own, outcome, now, saves_sent.get(message.account_id, False))
-    _update_in_groups(Recipient, changed_recipients, ["state", "code", "enhanced_code", "reply", "updated_at"])
+        message, given_up = _settle(outcome, claimed, now)
+        messages.append(message)
+        recipients += given_up
+    _update_in_groups(Recipient, recipients, RECIPIENT_FIELDS)
     DeliveryAttempt.objects.bulk_create(attempts)
-    _update_in_groups(OutgoingMessage, list(messages.values()), SETTLED_FIELDS)
+    _update_in_groups(OutgoingMessage, messages, SETTLED_FIELDS)
+
+
+# What settling writes.
+SETTLED_FIELDS = [
+    "state",
+    "next_attempt_at",
+    "lease_owner",
+    "lease_until",
+    "phase",
+    "sent_at",
+    "last_error",
+    "sent_copy",
+    "sent_copy_due_at",
+]
+RECIPIENT_FIELDS = ["state", "code", "enhanced_code", "reply", "updated_at"]
+
+
+def _recipient_rows(result: smtp.SubmissionResult, now: datetime) -> list[SimpleNamespace]:
+    rows = [
+        SimpleNamespace(pk=rid, state=RecipientState.ACCEPTED, code=250, enhanced_code="", reply="", updated_at=now)
+        for rid in result.accepted
+    ]
+    for state, replies in ((RecipientState.REJECTED, result.rejected), (RecipientState.DEFERRED, result.deferred)):
+        rows += [
+            SimpleNamespace(
+                pk=rid,
+                state=state,
+                code=reply.code,
+                enhanced_code=reply.enhanced_code,
+                reply=reply.text[:1000],
+                updated_at=now,
+            )
+            for rid, reply in replies.items()
+        ]
+    return rows
+
+
+def _settle(outcome: Outcome, claimed: Claimed, now: datetime) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
+    """The message's new state (and any recipients given up on), from this attempt's result."""
+    result = outcome.result
+    message = SimpleNamespace(
+        pk=outcome.message_id,
+        state=outcome.state,
+        next_attempt_at=None,
+        lease_owner="",
+        lease_until=None,
+        phase=Phase.NONE,
+        sent_at=None,
+        last_error=(outcome.error or (result.error if result else ""))[:1000],
+        sent_copy=claimed.sent_copy,
+        sent_copy_due_at=None,
+    )
+    given_up: list[SimpleNamespace] = []
+    if message.state is not None:
+        pass  # decided without a submission: held, refused sender
+    elif result.uncertain:
+        message.state = MessageState.UNCERTAIN
+        message.last_error = f"{UNCERTAIN_TEXT} ({result.error})"[:1000]
+    else:
+        taken = claimed.previously_taken or bool(result.accepted)
+        if result.deferred:
+            retry_at = now + backoff(claimed.attempts, result.retry_after)
+            if retry_at > claimed.expires_at:
+                given_up = [
+                    SimpleNamespace(
+                        pk=rid,
+                        state=RecipientState.REJECTED,
+                        code=reply.code,
+                        enhanced_code=reply.enhanced_code,
+                        reply=f"gave up after {claimed.attempts} attempts: {reply.text}"[:1000],
+                        updated_at=now,
+                    )
+                    for rid, reply in result.deferred.items()
+                ]
+                message.state = MessageState.SENT if taken else MessageState.FAILED
+            else:
+                message.state, message.next_attempt_at = MessageState.DEFERRED, retry_at
+        else:
+            message.state = MessageState.SENT if taken else MessageState.FAILED
+    if message.state == MessageState.SENT:
+        message.sent_at = now
+        if not claimed.server_saves_sent and claimed.sent_copy == SentCopy.NOT_NEEDED:
+            message.sent_copy, message.sent_copy_due_at = SentCopy.PENDING, now
+    return message, given_up
 
 
 def _update_in_groups(model, objects: list, fields: list[str]) -> None:
@@ -217,108 +313,67 @@ def _update_in_groups(model, objects: list, fields: list[str]) -> None:
         model.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
 
 
-def _apply_to_recipients(recipients: list[Recipient], result: smtp.SubmissionResult, now: datetime) -> list[Recipient]:
-    changed = []
-    for recipient in recipients:
-        if recipient.id in result.accepted:
-            recipient.state, reply = RecipientState.ACCEPTED, None
-        elif recipient.id in result.rejected:
-            recipient.state, reply = RecipientState.REJECTED, result.rejected[recipient.id]
-        elif recipient.id in result.deferred:
-            recipient.state, reply = RecipientState.DEFERRED, result.deferred[recipient.id]
-        else:
-            continue
-        if reply is not None:
-            recipient.code, recipient.enhanced_code, recipient.reply = (
-                reply.code,
-                reply.enhanced_code,
-                reply.text[:1000],
-            )
-        else:
-            recipient.code, recipient.enhanced_code, recipient.reply = 250, "", ""
-        recipient.updated_at = now
-        changed.append(recipient)
-    return changed
-
-
-def _settle_message(
-    message: OutgoingMessage, recipients: list[Recipient], outcome: Outcome, now: datetime, server_saves_sent: bool
-) -> None:
-    message.lease_owner, message.lease_until, message.phase = "", None, Phase.NONE
-    result = outcome.result
-    message.last_error = (outcome.error or (result.error if result else ""))[:1000]
-    if outcome.state is not None:
-        message.state = outcome.state
-    elif result is not None and result.uncertain:
-        message.state = MessageState.UNCERTAIN
-        message.last_error = f"{UNCERTAIN_TEXT} ({result.error})"[:1000]
-    else:
-        unsettled = [r for r in recipients if r.state in UNSETTLED]
-        taken = [r for r in recipients if r.state not in UNSETTLED and r.state != RecipientState.REJECTED]
-        if unsettled:
-            retry_at = now + backoff(message.attempts, result.retry_after if result else None)
-            if retry_at > message.expires_at:
-                for recipient in unsettled:
-                    recipient.state = RecipientState.REJECTED
-                    recipient.reply = f"gave up after {message.attempts} attempts: {recipient.reply}"[:1000]
-                    recipient.updated_at = now
-                Recipient.objects.bulk_update(unsettled, ["state", "reply", "updated_at"])
-                message.state = MessageState.SENT if taken else MessageState.FAILED
-            else:
-                message.state, message.next_attempt_at = MessageState.DEFERRED, retry_at
-        else:
-            message.state = MessageState.SENT if taken else MessageState.FAILED
-    if message.state == MessageState.SENT:
-        message.sent_at = message.sent_at or now
-        message.next_attempt_at = None
-        if not server_saves_sent and message.sent_copy == SentCopy.NOT_NEEDED:
-            message.sent_copy, message.sent_copy_due_at = SentCopy.PENDING, now
-
-
 class Journal:
-    """The run's database writer: one thread, batches of whatever piled up while it was busy."""
+    """The run's database writers, each on a thread (and connection) of its own, each writing in
+    one transaction whatever piled up while it was busy.
 
-    def __init__(self, token: str, executor: ThreadPoolExecutor) -> None:
+    The "DATA is about to be sent" marks are on every message's critical path, so they have a
+    writer to themselves; results only need to be written eventually. A result always follows
+    its own mark (it exists only after the mark was committed and DATA answered).
+    """
+
+    def __init__(self, token: str, ledger: dict[str, Claimed], executors: tuple[ThreadPoolExecutor, ...]) -> None:
         self.token = token
-        self.executor = executor
+        self.ledger = ledger
+        self.marks_executor, self.results_executor = executors
         self._marks: list[tuple[str, asyncio.Future]] = []
         self._outcomes: list[Outcome] = []
-        self._task: asyncio.Task | None = None
+        self._tasks: dict[str, asyncio.Task] = {}
 
     async def run(self, fn: Callable, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.marks_executor, fn, *args)
 
     async def mark_data(self, message_id: str) -> None:
         future = asyncio.get_running_loop().create_future()
         self._marks.append((message_id, future))
-        self._kick()
+        self._kick("marks", self._drain_marks)
         await future
 
     def record(self, outcome: Outcome) -> None:
         self._outcomes.append(outcome)
-        self._kick()
+        self._kick("results", self._drain_results)
 
-    def _kick(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self._drain())
+    def _kick(self, name: str, drain: Callable) -> None:
+        task = self._tasks.get(name)
+        if task is None or task.done():
+            self._tasks[name] = asyncio.ensure_future(drain())
 
-    async def _drain(self) -> None:
-        while self._marks or self._outcomes:
+    async def _drain_marks(self) -> None:
+        while self._marks:
             marks, self._marks = self._marks, []
-            outcomes, self._outcomes = self._outcomes, []
             try:
-                await self.run(write_batch, self.token, [m for m, _f in marks], outcomes)
+                await self.run(write_marks, self.token, [m for m, _f in marks])
             except Exception as exc:
-                log.exception("could not record %d outcome(s); their leases will expire and be swept", len(outcomes))
+                log.exception("could not mark %d message(s) as being sent; they are not sent now", len(marks))
                 for _m, future in marks:
                     future.set_exception(exc)
                 continue
             for _m, future in marks:
                 future.set_result(None)
 
+    async def _drain_results(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._outcomes:
+            outcomes, self._outcomes = self._outcomes, []
+            try:
+                await loop.run_in_executor(self.results_executor, write_results, self.token, outcomes, self.ledger)
+            except Exception:
+                log.exception("could not record %d outcome(s); their leases will expire and be swept", len(outcomes))
+
     async def close(self) -> None:
-        while self._task is not None and not self._task.done():
-            await self._task
+        for task in list(self._tasks.values()):
+            while not task.done():
+                await task
 
 
 # -- a run ------------------------------------------------------------------------------------
@@ -338,17 +393,23 @@ def deliver(message_id: str) -> None:
 
 
 async def _run(account: MailAccount, first_id: str | None) -> None:
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+    executors = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db"),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-results"),
+    )
+    executor = executors[0]
     try:
         deadline = time.monotonic() + RUN_BUDGET_SECONDS
         pool: list[smtp.Connection] = []
         first = first_id
         while time.monotonic() < deadline:
-            token, envelopes = await asyncio.get_running_loop().run_in_executor(executor, claim, account.pk, first)
+            token, envelopes, ledger = await asyncio.get_running_loop().run_in_executor(
+                executor, claim, account.pk, first
+            )
             first = None
             if not envelopes:
                 break
-            journal = Journal(token, executor)
+            journal = Journal(token, ledger, executors)
             heartbeat = asyncio.ensure_future(_renew_lease_periodically(journal))
             try:
                 held = await _submit_batch(account, envelopes, journal, pool)
@@ -361,8 +422,9 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
             if connection_ is not None:
                 await connection_.close()
     finally:
-        executor.submit(_close_thread_connection).result()
-        executor.shutdown(wait=True)
+        for pool_executor in executors:
+            pool_executor.submit(_close_thread_connection).result()
+            pool_executor.shutdown(wait=True)
 
 
 async def _submit_batch(
