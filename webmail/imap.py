@@ -53,6 +53,11 @@ def logged_in(account: MailAccount, timeout: float | None = None) -> Iterator[IM
             else:
                 # LOGIN cannot carry non-ASCII; AUTHENTICATE PLAIN sends UTF-8.
                 client.plain_login(username, password)
+            if b"CONDSTORE" in client.capabilities():
+                # ENABLE (valid only before a SELECT) makes the server report HIGHESTMODSEQ even
+                # for a folder no CONDSTORE client used yet; without it the next sync would
+                # have to refresh every flag.
+                client.enable("CONDSTORE")
         except LoginError as exc:
             raise MailServerError(f"authentication failed ({_server_words(exc)})") from None
         except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:

@@ -55,6 +55,8 @@ def text(value: bytes | str | None) -> str:
     """Header bytes as a person reads them: RFC 2047 decoded, 8-bit tolerated, never raising."""
     if value is None:
         return ""
+    if isinstance(value, bytes) and value.isascii() and b"=?" not in value:
+        return " ".join(value.decode("ascii").split())  # the common case, without the decoder
     raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     if isinstance(value, bytes) and "\ufffd" in raw:
         raw = value.decode("latin-1")
@@ -108,6 +110,7 @@ def summary_fields(data: dict) -> dict:
         "size": data.get(b"RFC822.SIZE", 0) or 0,
         "references": references[:10000],
         "has_attachments": content_type.startswith("multipart/mixed"),
+        "is_report": dsn.is_report(content_type),
     }
     if envelope is not None:
         from_name, from_address = _address(envelope.from_[0]) if envelope.from_ else ("", "")
@@ -232,6 +235,8 @@ def _first_sync(client: IMAPClient, folder: Folder, exists: int, uidnext: int | 
 
 def _backfill(client: IMAPClient, folder: Folder, chunks: int | None) -> None:
     # One UID SEARCH, then chunks from the top down, each committed so progress survives a drop.
+    if chunks == 0:
+        return  # the first page only: the search would be wasted
     below = folder.backfill_below
     uids = sorted((uid for uid in client.search(["ALL"]) if uid < below), reverse=True)
     done = 0
@@ -255,7 +260,9 @@ def _new_messages(client: IMAPClient, folder: Folder, uidnext: int | None) -> No
 
 def _changed_flags(client: IMAPClient, folder: Folder, condstore: bool) -> None:
     if condstore and folder.highestmodseq:
-        candidates = list(client.search(["MODSEQ", str(folder.highestmodseq + 1)]))
+        # New messages have a new MODSEQ too, but were just fetched whole.
+        below = folder.uidnext or 0
+        candidates = [uid for uid in client.search(["MODSEQ", str(folder.highestmodseq + 1)]) if uid < below]
     else:
         candidates = list(folder.messages.values_list("uid", flat=True))
     updated = []
@@ -270,7 +277,13 @@ def _changed_flags(client: IMAPClient, folder: Folder, condstore: bool) -> None:
             for name in FLAG_FIELDS:
                 setattr(row, name, fields[name])
             updated.append(row)
-    MessageSummary.objects.bulk_update(updated, FLAG_FIELDS, batch_size=1000)
+    # One UPDATE per combination of flags, rather than bulk_update's CASE per row and field.
+    groups: dict[tuple, list[int]] = {}
+    for row in updated:
+        groups.setdefault(tuple(getattr(row, name) for name in FLAG_FIELDS if name != "modseq"), []).append(row.pk)
+    names = [name for name in FLAG_FIELDS if name != "modseq"]
+    for values, ids in groups.items():
+        MessageSummary.objects.filter(pk__in=ids).update(**dict(zip(names, values, strict=True)))
 
 
 def _chunks(uids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
@@ -291,8 +304,12 @@ def _vanished(client: IMAPClient, folder: Folder, exists: int) -> None:
 
 
 def _store(folder: Folder, fetched: dict, client: IMAPClient | None = None) -> None:
-    rows = [MessageSummary(folder=folder, uid=uid, **summary_fields(data)) for uid, data in fetched.items()]
-    reports = [uid for uid, data in fetched.items() if dsn.is_report(_header_fields(data.get(_HEADER_KEY) or b"")[1])]
+    rows, reports = [], []
+    for uid, data in fetched.items():
+        fields = summary_fields(data)
+        if fields.pop("is_report"):
+            reports.append(uid)
+        rows.append(MessageSummary(folder=folder, uid=uid, **fields))
     MessageSummary.objects.bulk_create(
         rows,
         batch_size=1000,
