@@ -136,8 +136,11 @@ def _decorate(rows: list[MessageSummary], account: MailAccount, zone: ZoneInfo) 
     """What the list shows per row: who, when, and how long its conversation is."""
     today = timezone.localtime(timezone.now(), zone).date()
     keys = {row.thread_key for row in rows if row.thread_key}
+    # By thread key first (its index is the selective one), no join: the planners otherwise
+    # walk the whole account's cache to count a page's conversations.
+    folder_ids = list(account.folders.values_list("id", flat=True))
     sizes = dict(
-        MessageSummary.objects.filter(folder__account=account, thread_key__in=keys)
+        MessageSummary.objects.filter(thread_key__in=keys, folder_id__in=folder_ids)
         .values_list("thread_key")
         .annotate(n=Count("id"))
         .values_list("thread_key", "n")
