@@ -234,9 +234,15 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
             Folder.objects.filter(pk=folder.pk).update(sync_error="")
             folder.sync_error = ""
             published = tasks.publish_folder_sync(folder)
-    page = Paginator(folder.messages.select_related("folder"), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(folder.messages.all(), PAGE_SIZE)
+    # The sync keeps the folder's count: no COUNT(*) over a large folder on every page.
+    paginator.count = folder.total
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for row in rows:
+        row.folder = folder  # one folder: no join needed to know it
     zone = request.user.zone
-    page.object_list = _decorate(list(page.object_list), folder.account, zone)
+    page.object_list = _decorate(rows, folder.account, zone)
     state = _sync_state(folder, started=started, published=published)
     query = {"page": page.number, **({"t": state["started"]} if published else {})}
     context = {
