@@ -96,31 +96,8 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
         (_("Worker"), {"classes": ("collapse",), "fields": ("lease_owner", "lease_until", "phase")}),
         (_("Copy in Sent"), {"fields": ("sent_copy", "sent_copy_attempts", "sent_copy_due_at")}),
     )
-    readonly_fields = (
-        "subject",
-        "user",
-        "account",
-        "identity",
-        "sender",
-        "message_id",
-        "size_display",
-        "state",
-        "created_at",
-        "due_at",
-        "scheduled",
-        "next_attempt_at",
-        "expires_at",
-        "attempts",
-        "sent_at",
-        "last_error",
-        "delivery_receipt",
-        "lease_owner",
-        "lease_until",
-        "phase",
-        "sent_copy",
-        "sent_copy_attempts",
-        "sent_copy_due_at",
-    )
+    # Everything is read-only: a message changes only through the actions.
+    readonly_fields = tuple(name for _title, options in fieldsets for name in options["fields"])
 
     def get_queryset(self, request):
         # Never load the bytes, not even for the list.

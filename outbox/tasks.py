@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
 from outbox import delivery, sentcopy
 from outbox.models import OutgoingMessage
@@ -54,6 +53,3 @@ def ring(task, message_id: str, countdown: float = 0) -> None:
         task.apply_async((str(message_id),), countdown=countdown or None, retry=False)
     except Exception:  # broker down: the row is committed and the sweeper will find it
         log.warning("could not publish %s for %s; the sweeper will pick it up", task.name, message_id, exc_info=True)
-    else:
-        if settings.DEBUG:
-            log.debug("published %s for %s", task.name, message_id)
