@@ -55,7 +55,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "webmail_bench_mailbox"
+BENCH_DB = os.environ.get("BENCH_DATABASE", "webmail_bench_mailbox")  # dropped and re-created
 ADDRESS, PASSWORD = "bench@example.test", "bench-imap-password-not-a-secret"
 BIN = ROOT / ".venv" / "bin"
 ENV = "DJANGO_SETTINGS_MODULE=webmail.settings WEBMAIL_DEBUG=1 ALLOWED_HOSTS=127.0.0.1 WEBMAIL_LOG_LEVEL=WARNING"
