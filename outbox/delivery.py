@@ -14,6 +14,7 @@ import logging
 import random
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from outbox.models import (
     CLAIMABLE,
     UNSETTLED,
     DeliveryAttempt,
+    Doorbell,
     MessageState,
     OutgoingMessage,
     Phase,
@@ -65,6 +67,7 @@ def _due(now: datetime):
 class Claimed:
     """What settling a claimed message needs to know, read once at claim time."""
 
+    token: str  # the lease this run holds on it
     attempts: int
     expires_at: datetime
     previously_taken: bool  # some recipient already accepted it in an earlier attempt
@@ -116,6 +119,7 @@ def claim(
             taken.add(message_id)
     ledger = {
         str(row["id"]): Claimed(
+            token=token,
             attempts=row["attempts"],
             expires_at=row["expires_at"],
             previously_taken=row["id"] in taken,
@@ -164,26 +168,53 @@ def backoff(attempts: int, hint: int | None = None) -> timedelta:
     return timedelta(seconds=delay)
 
 
-def write_marks(token: str, message_ids: list[str]) -> None:
-    """Runs on the marks thread; committed before DATA is sent."""
-    OutgoingMessage.objects.filter(id__in=message_ids, lease_owner=token).update(phase=Phase.DATA)
+def _postgres():
+    """The driver's own connection on PostgreSQL, else None. The hot writers of a run use it
+    directly: server-side parameters dumped in C, and COPY, cost a fraction of the CPU of the
+    ORM with client-side quoting, and the worker's CPU is what limits its throughput. It shares
+    Django's connection, so it is inside whatever transaction Django has open on this thread."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    return connection.connection
 
 
-def write_results(token: str, outcomes: list[Outcome], ledger: dict[str, Claimed]) -> None:
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def write_marks(tokens: list[str], message_ids: list[str]) -> set[str]:
+    """Runs on the marks thread; committed before DATA is sent. Returns the ids marked: a
+    message whose lease this run lost meanwhile is not, and must not be sent."""
+    if (pg := _postgres()) is not None:
+        rows = pg.execute(
+            f"UPDATE {_table(OutgoingMessage)} SET phase = %s WHERE id = ANY(%s::uuid[])"  # noqa: S608 - names from the model
+            " AND lease_owner = ANY(%s) AND state = %s RETURNING id",
+            [Phase.DATA.value, message_ids, tokens, MessageState.SENDING.value],
+        ).fetchall()
+        return {str(i) for (i,) in rows}
+    marked = OutgoingMessage.objects.filter(id__in=message_ids, lease_owner__in=tokens, state=MessageState.SENDING)
+    if marked.update(phase=Phase.DATA) == len(message_ids):
+        return set(message_ids)
+    return {str(i) for i in marked.filter(phase=Phase.DATA).values_list("id", flat=True)}
+
+
+def write_results(outcomes: list[Outcome], ledger: dict[str, Claimed]) -> None:
     """Runs on the results thread, one transaction per batch."""
     with transaction.atomic():
-        _apply(token, outcomes, ledger, timezone.now())
+        _apply(outcomes, ledger, timezone.now())
 
 
-def _apply(token: str, outcomes: list[Outcome], ledger: dict[str, Claimed], now: datetime) -> None:
+def _apply(outcomes: list[Outcome], ledger: dict[str, Claimed], now: datetime) -> None:
     """Write what happened, from what the run knows, without reading the rows back: one query
     for which leases are still ours, then a few grouped UPDATEs and one INSERT of attempts."""
-    owned = {
-        str(i)
-        for i in OutgoingMessage.objects.filter(id__in=[o.message_id for o in outcomes], lease_owner=token).values_list(
-            "id", flat=True
-        )
-    }
+    ids = [o.message_id for o in outcomes]
+    if (pg := _postgres()) is not None:
+        query = f"SELECT id, lease_owner FROM {_table(OutgoingMessage)} WHERE id = ANY(%s::uuid[])"  # noqa: S608
+        leases = pg.execute(query, [ids])
+    else:
+        leases = OutgoingMessage.objects.filter(id__in=ids).values_list("id", "lease_owner")
+    owned = {str(i) for i, owner in leases if owner == ledger[str(i)].token}
     messages: list[SimpleNamespace] = []
     recipients: list[SimpleNamespace] = []
     attempts: list[DeliveryAttempt] = []
@@ -214,8 +245,32 @@ def _apply(token: str, outcomes: list[Outcome], ledger: dict[str, Claimed], now:
         messages.append(message)
         recipients += given_up
     _update_in_groups(Recipient, recipients, RECIPIENT_FIELDS)
-    DeliveryAttempt.objects.bulk_create(attempts)
+    _insert_attempts(attempts)
     _update_in_groups(OutgoingMessage, messages, SETTLED_FIELDS)
+
+
+ATTEMPT_FIELDS = [
+    "message_id",
+    "recipient_id",
+    "attempt",
+    "started_at",
+    "duration_ms",
+    "step",
+    "code",
+    "enhanced_code",
+    "reply",
+    "tls_version",
+    "tls_cipher",
+]
+
+
+def _insert_attempts(attempts: list[DeliveryAttempt]) -> None:
+    if (pg := _postgres()) is None:
+        DeliveryAttempt.objects.bulk_create(attempts)
+        return
+    with pg.cursor().copy(f"COPY {_table(DeliveryAttempt)} ({', '.join(ATTEMPT_FIELDS)}) FROM STDIN") as copy:
+        for attempt in attempts:
+            copy.write_row([getattr(attempt, name) for name in ATTEMPT_FIELDS])
 
 
 # What settling writes.
@@ -309,8 +364,22 @@ def _update_in_groups(model, objects: list, fields: list[str]) -> None:
     groups: dict[tuple, list] = {}
     for obj in objects:
         groups.setdefault(tuple(getattr(obj, name) for name in fields), []).append(obj.pk)
-    for values, ids in groups.items():
-        model.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
+    if (pg := _postgres()) is None:
+        for values, ids in groups.items():
+            model.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
+        return
+    key = model._meta.pk
+    columns = ", ".join(f"{model._meta.get_field(name).column} = %s" for name in fields)
+    where = f"{key.column} = ANY(%s::{key.db_type(connection)}[])"
+    statement = f"UPDATE {_table(model)} SET {columns} WHERE {where}"  # noqa: S608 - names from the model
+    with pg.cursor() as cursor:
+        for values, ids in groups.items():
+            cursor.execute(statement, [*values, ids])
+
+
+class NotMarked(Exception):
+    """A message could not be marked as about to be sent, so it is not: the database failed
+    (its lease will lapse and the sweeper queue it again), or the run lost its lease on it."""
 
 
 class Journal:
@@ -318,20 +387,26 @@ class Journal:
     one transaction whatever piled up while it was busy.
 
     The "DATA is about to be sent" marks are on every message's critical path, so they have a
-    writer to themselves; results only need to be written eventually. A result always follows
-    its own mark (it exists only after the mark was committed and DATA answered).
+    writer to themselves; results only need to be written eventually, and claims share their
+    thread. A result always follows its own mark (it exists only after the mark was committed
+    and DATA answered).
     """
 
-    def __init__(self, token: str, ledger: dict[str, Claimed], executors: tuple[ThreadPoolExecutor, ...]) -> None:
-        self.token = token
-        self.ledger = ledger
+    def __init__(self, executors: tuple[ThreadPoolExecutor, ...]) -> None:
         self.marks_executor, self.results_executor = executors
+        self.ledger: dict[str, Claimed] = {}
+        self.tokens: list[str] = []  # the leases this run took
         self._marks: list[tuple[str, asyncio.Future]] = []
         self._outcomes: list[Outcome] = []
         self._tasks: dict[str, asyncio.Task] = {}
 
+    def claimed(self, token: str, ledger: dict[str, Claimed]) -> None:
+        self.tokens.append(token)
+        self.ledger.update(ledger)
+
     async def run(self, fn: Callable, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.marks_executor, fn, *args)
+        """Database work off the critical path (claims, checks), on the results thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.results_executor, fn, *args)
 
     async def mark_data(self, message_id: str) -> None:
         future = asyncio.get_running_loop().create_future()
@@ -349,24 +424,27 @@ class Journal:
             self._tasks[name] = asyncio.ensure_future(drain())
 
     async def _drain_marks(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._marks:
             marks, self._marks = self._marks, []
             try:
-                await self.run(write_marks, self.token, [m for m, _f in marks])
-            except Exception as exc:
+                ids = [m for m, _f in marks]
+                marked = await loop.run_in_executor(self.marks_executor, write_marks, list(self.tokens), ids)
+            except Exception:
                 log.exception("could not mark %d message(s) as being sent; they are not sent now", len(marks))
-                for _m, future in marks:
-                    future.set_exception(exc)
-                continue
-            for _m, future in marks:
-                future.set_result(None)
+                marked = set()
+            for message_id, future in marks:
+                if message_id in marked:
+                    future.set_result(None)
+                else:
+                    future.set_exception(NotMarked(message_id))
 
     async def _drain_results(self) -> None:
         loop = asyncio.get_running_loop()
         while self._outcomes:
             outcomes, self._outcomes = self._outcomes, []
             try:
-                await loop.run_in_executor(self.results_executor, write_results, self.token, outcomes, self.ledger)
+                await loop.run_in_executor(self.results_executor, write_results, outcomes, self.ledger)
             except Exception:
                 log.exception("could not record %d outcome(s); their leases will expire and be swept", len(outcomes))
 
@@ -380,11 +458,14 @@ class Journal:
 
 
 def deliver(message_id: str) -> None:
-    """Send ``message_id`` and whatever else is due for its account, reusing connections."""
-    # Most doorbells of a burst find their message already taken by an earlier run: one query.
-    account_id = _due(timezone.now()).filter(pk=message_id).values_list("account_id", flat=True).first()
+    """Answer a doorbell: send what is due for the account of ``message_id``, reusing connections."""
+    account_id = OutgoingMessage.objects.filter(pk=message_id).values_list("account_id", flat=True).first()
     if account_id is None:
         return
+    # Cleared before looking for due mail, so that whatever is stored from now on rings again.
+    Doorbell.objects.filter(account_id=account_id, rung_at__isnull=False).update(rung_at=None)
+    if not _due(timezone.now()).filter(account_id=account_id).exists():
+        return  # most likely taken by a run already under way
     account = MailAccount.objects.select_related("user").get(pk=account_id)
     if account.smtp_held_at is not None:
         return
@@ -392,107 +473,163 @@ def deliver(message_id: str) -> None:
     asyncio.run(_run(account, message_id))
 
 
+class _Stop(Exception):
+    """Why a run stops taking messages; ``outcome`` says what becomes of those it still has."""
+
+    def __init__(self, outcome: Callable[[smtp.Envelope], Outcome]) -> None:
+        self.outcome = outcome
+
+
 async def _run(account: MailAccount, first_id: str | None) -> None:
+    """Claim due messages of one account in batches and send them over up to
+    WEBMAIL_SMTP_CONNECTIONS connections ("lanes"). The next batch is claimed while the lanes
+    still have work, so they do not wait for it."""
     executors = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-marks"),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db"),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-results"),
     )
-    executor = executors[0]
-    try:
-        deadline = time.monotonic() + RUN_BUDGET_SECONDS
-        pool: list[smtp.Connection] = []
-        first = first_id
-        while time.monotonic() < deadline:
-            token, envelopes, ledger = await asyncio.get_running_loop().run_in_executor(
-                executor, claim, account.pk, first
-            )
-            first = None
-            if not envelopes:
-                break
-            journal = Journal(token, ledger, executors)
-            heartbeat = asyncio.ensure_future(_renew_lease_periodically(journal))
-            try:
-                held = await _submit_batch(account, envelopes, journal, pool)
-            finally:
-                heartbeat.cancel()
-                await journal.close()
-            if held:
-                break
-        for connection_ in pool:
-            if connection_ is not None:
-                await connection_.close()
-    finally:
-        for pool_executor in executors:
-            pool_executor.submit(_close_thread_connection).result()
-            pool_executor.shutdown(wait=True)
+    journal = Journal(executors)
+    width = settings.WEBMAIL_SMTP_CONNECTIONS
+    queue: asyncio.Queue[smtp.Envelope | None] = asyncio.Queue()
+    hungry = asyncio.Event()  # the lanes are running short of work
+    stopped: list[_Stop] = []
+    pool: list[smtp.Connection | None] = [None] * width
+    live: set[int] = set()  # lanes with an open connection
+    opening: set[int] = set()  # lanes opening one
+    handed_back: deque[smtp.Envelope] = deque()  # by lanes the server turned away, for the others
 
+    def stop(reason: _Stop) -> None:
+        if not stopped:
+            stopped.append(reason)
+        ends = 0
+        while handed_back:
+            journal.record(reason.outcome(handed_back.popleft()))
+        while not queue.empty():
+            if (envelope := queue.get_nowait()) is None:
+                ends += 1  # put back below: each lane still needs one to finish
+            else:
+                journal.record(reason.outcome(envelope))
+        for _ in range(ends):
+            queue.put_nowait(None)
+        hungry.set()
 
-async def _submit_batch(
-    account: MailAccount, envelopes: list[smtp.Envelope], journal: Journal, pool: list[smtp.Connection]
-) -> bool:
-    """Submit over up to WEBMAIL_SMTP_CONNECTIONS connections; True when the account got held."""
-    allowed = await journal.run(_sender_allowed, account, envelopes)
-    queue: asyncio.Queue[smtp.Envelope] = asyncio.Queue()
-    for envelope in envelopes:
-        if allowed[envelope.message_id]:
-            queue.put_nowait(envelope)
-        else:
-            journal.record(
-                Outcome(envelope.message_id, state=MessageState.FAILED, error="the sender is not one of your addresses")
-            )
-    held = asyncio.Event()
-    width = min(settings.WEBMAIL_SMTP_CONNECTIONS, max(1, queue.qsize()))
-    while len(pool) < width:
-        pool.append(None)  # opened lazily by its lane
+    async def feed() -> None:
+        deadline, first = time.monotonic() + RUN_BUDGET_SECONDS, first_id
+        try:
+            while not stopped:
+                if time.monotonic() > deadline:
+                    await journal.run(_ring_again, account.pk)  # let another run carry on
+                    return
+                token, envelopes, ledger = await journal.run(claim, account.pk, first)
+                first = None
+                if not envelopes:
+                    return
+                journal.claimed(token, ledger)
+                allowed = await journal.run(_sender_allowed, account, envelopes)
+                for envelope in envelopes:
+                    if stopped:
+                        journal.record(stopped[0].outcome(envelope))
+                    elif allowed[envelope.message_id]:
+                        queue.put_nowait(envelope)
+                    else:
+                        journal.record(_refused(envelope))
+                hungry.clear()
+                if queue.qsize() > width:
+                    await hungry.wait()
+        finally:
+            for _ in range(width):
+                queue.put_nowait(None)
+
+    async def next_envelope() -> smtp.Envelope | None:
+        envelope = handed_back.popleft() if handed_back else await queue.get()
+        if envelope is None and handed_back:
+            queue.put_nowait(None)  # still this lane's to end on, after the handed-back one
+            envelope = handed_back.popleft()
+        return envelope
 
     async def lane(slot: int) -> None:
-        while not queue.empty() and not held.is_set():
-            envelope = queue.get_nowait()
+        while (envelope := await next_envelope()) is not None:
+            if queue.qsize() <= max(width, CLAIM_BATCH // 2):
+                hungry.set()
             connection_ = pool[slot]
             if connection_ is None or connection_.broken or not connection_.client.is_connected:
+                live.discard(slot)
+                opening.add(slot)
                 try:
                     connection_ = pool[slot] = await smtp.open_connection(account)
                 except smtp.AuthenticationRefused as exc:
-                    held.set()
                     await journal.run(hold_account, account.pk, str(exc))
                     journal.record(Outcome(envelope.message_id, state=MessageState.HELD, error=str(exc)))
+                    stop(_Stop(_held))
                     return
                 except MailServerError as exc:
-                    # The server is unreachable for this lane; the rest waits for the next try.
-                    journal.record(_connection_failed(envelope, str(exc)))
-                    while not queue.empty():
-                        journal.record(_connection_failed(queue.get_nowait(), str(exc)))
+                    if live or opening - {slot}:  # the server takes fewer connections than we would like
+                        log.info("SMTP lane %d of account %s not opened: %s", slot, account.pk, exc)
+                        handed_back.append(envelope)
+                        return
+                    error = str(exc)
+                    journal.record(_connection_failed(envelope, error))
+                    stop(_Stop(lambda e, error=error: _connection_failed(e, error)))
                     return
-            result = await smtp.submit(connection_, envelope, lambda e=envelope: journal.mark_data(e.message_id))
-            journal.record(
-                Outcome(
-                    envelope.message_id, result, tls_version=connection_.tls_version, tls_cipher=connection_.tls_cipher
-                )
-            )
+                finally:
+                    opening.discard(slot)
+                live.add(slot)
+            try:
+                result = await smtp.submit(connection_, envelope, lambda e=envelope: journal.mark_data(e.message_id))
+            except NotMarked:
+                log.warning("%s not sent now: it could not be marked as being sent", envelope.message_id)
+                continue
+            outcome = Outcome(envelope.message_id, result, tls_version=connection_.tls_version)
+            outcome.tls_cipher = connection_.tls_cipher
+            journal.record(outcome)
+        live.discard(slot)
 
-    await asyncio.gather(*(lane(slot) for slot in range(width)))
-    if held.is_set():
-        while not queue.empty():
-            envelope = queue.get_nowait()
-            journal.record(
-                Outcome(envelope.message_id, state=MessageState.HELD, error="sending is held for this account")
-            )
-    return held.is_set()
+    heartbeat = asyncio.ensure_future(_renew_leases_periodically(journal))
+    try:
+        await asyncio.gather(feed(), *(lane(slot) for slot in range(width)))
+        if handed_back:  # every lane that could have taken them is gone
+            stop(_Stop(lambda e: _connection_failed(e, "no connection to the server was left")))
+    finally:
+        heartbeat.cancel()
+        await journal.close()
+        for connection_ in pool:
+            if connection_ is not None:
+                await connection_.close()
+        for executor in executors:
+            executor.submit(_close_thread_connection).result()
+            executor.shutdown(wait=True)
 
 
-def renew_lease(token: str) -> None:
-    OutgoingMessage.objects.filter(lease_owner=token, state=MessageState.SENDING).update(
+def _held(envelope: smtp.Envelope) -> Outcome:
+    return Outcome(envelope.message_id, state=MessageState.HELD, error="sending is held for this account")
+
+
+def _refused(envelope: smtp.Envelope) -> Outcome:
+    return Outcome(envelope.message_id, state=MessageState.FAILED, error="the sender is not one of your addresses")
+
+
+def _ring_again(account_id) -> None:
+    from outbox.tasks import ring_account  # the tasks module imports this one
+
+    due = _due(timezone.now()).filter(account_id=account_id).values_list("id", flat=True)
+    if (message_id := due.first()) is not None:
+        ring_account(account_id, str(message_id))
+
+
+def renew_leases(tokens: list[str]) -> None:
+    OutgoingMessage.objects.filter(lease_owner__in=tokens, state=MessageState.SENDING).update(
         lease_until=timezone.now() + timedelta(seconds=settings.WEBMAIL_SEND_LEASE_SECONDS)
     )
 
 
-async def _renew_lease_periodically(journal: Journal) -> None:
-    # A slow server must not let the lease lapse under a live worker: the sweeper would hand
-    # the messages to another worker and they would go out twice.
+async def _renew_leases_periodically(journal: Journal) -> None:
+    # A slow server must not let a lease lapse under a live worker: the sweeper would hand the
+    # messages to another worker, and a message marked for DATA in time would go out twice.
     interval = settings.WEBMAIL_SEND_LEASE_SECONDS / 3
     while True:
         await asyncio.sleep(interval)
-        await journal.run(renew_lease, journal.token)
+        if journal.tokens:
+            await journal.run(renew_leases, list(journal.tokens))
 
 
 def _close_thread_connection() -> None:

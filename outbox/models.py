@@ -196,3 +196,21 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} {self.code or ''} {self.reply[:40]}"
+
+
+class Doorbell(models.Model):
+    """When a doorbell for an account's due mail was last published and not yet answered.
+
+    While one is on its way, publishing another would only make a worker find the mail already
+    taken: a burst of sends from one account rings once. A worker clears the row before it looks
+    for due mail, so anything stored after that rings again; a doorbell lost with the broker
+    stops holding back new ones after half a minute (and the sweeper finds its mail meanwhile).
+    """
+
+    account = models.OneToOneField(
+        "accounts.MailAccount", on_delete=models.CASCADE, primary_key=True, related_name="doorbell"
+    )
+    rung_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"doorbell of {self.account_id}: {self.rung_at or 'quiet'}"

@@ -236,7 +236,8 @@ async def submit(
     connection: Connection, envelope: Envelope, before_data: Callable[[], Awaitable[None]]
 ) -> SubmissionResult:
     """One SMTP transaction. ``before_data`` runs (and must succeed) right before DATA is sent,
-    so that a crash after that point is known to be one after which the message may have gone."""
+    so that a crash after that point is known to be one after which the message may have gone;
+    if it raises, the transaction is reset and the exception passes on, nothing sent."""
     client = connection.client
     result = SubmissionResult()
     pending = {r.id for r in envelope.recipients}
@@ -303,7 +304,11 @@ async def submit(
         settle_all(still_open, Reply(None, f"connection lost before DATA: {_describe(exc)}"))
         return result
 
-    await before_data()
+    try:
+        await before_data()
+    except Exception:
+        await _reset(connection)  # nothing was handed over; the connection stays usable
+        raise
     try:
         reply = await command("data", lambda: client.data(envelope.data, timeout=settings.WEBMAIL_SMTP_TIMEOUT * 2))
     except (aiosmtplib.SMTPException, OSError) as exc:

@@ -7,16 +7,21 @@ while a message was stored) delays the message until the next sweep, never loses
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
 
 from outbox import delivery, sentcopy
-from outbox.models import OutgoingMessage
+from outbox.models import Doorbell, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
 # Short delays ride on the broker; anything later is found by the sweeper, so no long ETAs.
 MAX_COUNTDOWN_SECONDS = 60
+# A doorbell not answered within this time is taken as lost: the next send rings again.
+DOORBELL_PATIENCE = timedelta(seconds=30)
 
 
 @shared_task(ignore_result=True)
@@ -40,16 +45,33 @@ def sweep() -> None:
 def publish(message: OutgoingMessage) -> None:
     """Ring the bell for a stored message; a failure here is logged, and the sweeper covers it."""
     delay = (message.due_at - message.created_at).total_seconds()
-    if delay <= MAX_COUNTDOWN_SECONDS:
-        ring(deliver, str(message.pk), countdown=max(0.0, delay))
+    if delay <= 0:
+        ring_account(message.account_id, str(message.pk))
+    elif delay <= MAX_COUNTDOWN_SECONDS:
+        ring(deliver, str(message.pk), countdown=delay)
+
+
+def ring_account(account_id, message_id: str) -> None:
+    """Ring for mail that is due now, unless a doorbell for its account is already on its way:
+    the worker that answers it takes everything due (see ``Doorbell``)."""
+    now = timezone.now()
+    quiet = Q(rung_at__isnull=True) | Q(rung_at__lt=now - DOORBELL_PATIENCE)
+    if not Doorbell.objects.filter(account_id=account_id).filter(quiet).update(rung_at=now):
+        _bell, created = Doorbell.objects.get_or_create(account_id=account_id, defaults={"rung_at": now})
+        if not created:
+            return  # one is on its way
+    if not ring(deliver, message_id):
+        Doorbell.objects.filter(account_id=account_id, rung_at=now).update(rung_at=None)
 
 
 def publish_id(message_id: str) -> None:
     ring(deliver, str(message_id))
 
 
-def ring(task, message_id: str, countdown: float = 0) -> None:
+def ring(task, message_id: str, countdown: float = 0) -> bool:
     try:
         task.apply_async((str(message_id),), countdown=countdown or None, retry=False)
     except Exception:  # broker down: the row is committed and the sweeper will find it
         log.warning("could not publish %s for %s; the sweeper will pick it up", task.name, message_id, exc_info=True)
+        return False
+    return True

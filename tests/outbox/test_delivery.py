@@ -278,3 +278,56 @@ def test_a_claim_blocked_behind_another_workers_claim_takes_nothing(sender):
     assert [e.message_id for e in claims["first"]] == [str(message.pk)]
     assert claims["second"] == []
     assert OutgoingMessage.objects.get(pk=message.pk).attempts == 1
+
+
+def test_a_server_that_takes_fewer_connections_than_we_would_gets_everything_over_those_it_takes(
+    sender, smtp_server, settings
+):
+    settings.WEBMAIL_SMTP_CONNECTIONS = 4
+    smtp_server.handler.max_sessions = 2  # the rest are greeted with 421
+    messages = [queue_message(sender, to=f"r{i}@example.test") for i in range(12)]
+    delivery.deliver(str(messages[0].pk))
+    assert len(smtp_server.wait_for(12)) == 12
+    assert set(OutgoingMessage.objects.values_list("state", flat=True)) == {MessageState.SENT}
+    assert not DeliveryAttempt.objects.filter(step="connect").exists(), "no message paid for a refused lane"
+
+
+def test_a_server_that_takes_no_connection_defers_everything_claimed(sender, smtp_server, settings):
+    smtp_server.handler.max_sessions = 0
+    messages = [queue_message(sender, to=f"r{i}@example.test") for i in range(3)]
+    delivery.deliver(str(messages[0].pk))
+    assert set(OutgoingMessage.objects.values_list("state", flat=True)) == {MessageState.DEFERRED}
+    assert "421" in DeliveryAttempt.objects.filter(step="connect").first().reply
+    assert smtp_server.messages == []
+
+
+def test_one_run_claims_batch_after_batch_until_nothing_is_due(sender, smtp_server, monkeypatch):
+    monkeypatch.setattr(delivery, "CLAIM_BATCH", 4)
+    messages = [queue_message(sender, to=f"r{i}@example.test") for i in range(11)]
+    delivery.deliver(str(messages[0].pk))
+    assert len(smtp_server.wait_for(11)) == 11
+    assert set(OutgoingMessage.objects.values_list("state", "attempts")) == {(MessageState.SENT, 1)}
+
+
+def test_a_message_whose_lease_was_taken_back_before_data_is_not_sent(sender, smtp_server):
+    import threading
+
+    from django.db import connection
+
+    message = queue_message(sender, to="ann@example.test")
+    smtp_server.handler.stall(2, "RCPT")
+
+    def run() -> None:
+        delivery.deliver(str(message.pk))
+        connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    smtp_server.handler.wait_until_reached("RCPT")
+    # Meanwhile the lease lapsed and another worker took the message.
+    OutgoingMessage.objects.filter(pk=message.pk).update(lease_owner="another-worker")
+    worker.join(30)
+    assert not worker.is_alive()
+    assert smtp_server.messages == []
+    row = OutgoingMessage.objects.get(pk=message.pk)
+    assert (row.state, row.lease_owner, row.phase) == (MessageState.SENDING, "another-worker", Phase.ENVELOPE)

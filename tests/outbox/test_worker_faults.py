@@ -8,7 +8,6 @@ that the sweeper can take back what a dead worker held.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 from django.db import transaction
@@ -17,22 +16,8 @@ from django.urls import reverse
 from outbox import tasks
 from outbox.models import MessageState, OutgoingMessage
 from tests.conftest import sign_in
-from tests.outbox.conftest import identity_of, queue_message
-from tests.servers.celery_worker import CeleryWorker, database_url, publishing_to
-from tests.servers.redis import RedisServer
-
-FAST = {"WEBMAIL_SEND_LEASE_SECONDS": "3", "WEBMAIL_UNDO_SECONDS": "0", "WEBMAIL_SMTP_TIMEOUT": "10"}
-
-
-def until(condition: Callable[[], bool], timeout: float = 20.0, every: Callable[[], None] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if every is not None:
-            every()
-        time.sleep(0.5)
-    raise AssertionError(f"not true within {timeout} s")
+from tests.outbox.conftest import FAST, identity_of, queue_message, redis_worker, until
+from tests.servers.celery_worker import publishing_to
 
 
 def state(message: OutgoingMessage) -> str:
@@ -107,20 +92,6 @@ def test_a_rolled_back_transaction_sends_nothing(sender, smtp_server, celery_wor
     assert not OutgoingMessage.objects.exists()
     assert smtp_server.messages == []
     assert "outbox.tasks.deliver" in celery_worker.log_text()
-
-
-@pytest.fixture
-def private_redis():
-    with RedisServer() as redis:
-        yield redis
-
-
-def redis_worker(tmp_path, redis: RedisServer) -> CeleryWorker:
-    from django.db import connection
-
-    return CeleryWorker(
-        tmp_path / "worker", database_url=database_url(connection.settings_dict), env=FAST, redis_url=redis.url
-    )
 
 
 def test_flushing_redis_with_100_messages_queued_loses_none(sender, smtp_server, private_redis, tmp_path):

@@ -75,6 +75,8 @@ class ScriptedHandler:
         self._script = _Script()
         self.advertise_dsn = True
         self.size_limit: int | None = DEFAULT_SIZE_LIMIT  # applies to connections opened afterwards
+        self.max_sessions: int | None = None  # more at once are refused with 421
+        self._sessions = 0
 
     # -- scripting API -----------------------------------------------------
 
@@ -119,9 +121,21 @@ class ScriptedHandler:
         with self._lock:
             self._script.drop_after_data = True
 
+    def session_opened(self) -> bool:
+        with self._lock:
+            if self.max_sessions is not None and self._sessions >= self.max_sessions:
+                return False
+            self._sessions += 1
+            return True
+
+    def session_closed(self) -> None:
+        with self._lock:
+            self._sessions -= 1
+
     def reset(self) -> None:
         """Forget received messages and scripted faults; restore the defaults."""
         with self._lock:
+            self.max_sessions = None
             self._messages.clear()
             self._dropped.clear()
             self._auth_attempts.clear()
@@ -242,7 +256,25 @@ def _received(session: Session, envelope: Envelope) -> Received:
 
 
 class _SubmissionSMTP(SMTP):
-    """SMTP that also accepts the RFC 3461 DSN parameters while DSN is advertised."""
+    """SMTP that also accepts the RFC 3461 DSN parameters while DSN is advertised, and turns
+    away connections beyond the handler's ``max_sessions`` with a 421 greeting."""
+
+    _counted = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if not self._counted:  # called again for the TLS transport after STARTTLS
+            if not self.event_handler.session_opened():
+                transport.write(b"421 4.7.0 too many connections from your host\r\n")  # type: ignore[attr-defined]
+                transport.close()
+                return
+            self._counted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._counted:
+            self._counted = False
+            self.event_handler.session_closed()
+            super().connection_lost(exc)
 
     def _getparams(self, params: Any) -> dict[str, str | bool] | None:
         # aiosmtpd answers 555 to any MAIL/RCPT parameter it does not know; the
