@@ -548,6 +548,18 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
         return envelope
 
     async def lane(slot: int) -> None:
+        # The first lane dials while the first batch is being claimed: the run was started
+        # because something is due, and TLS + AUTH is the longest wait of a lone message.
+        dialling = asyncio.ensure_future(smtp.open_connection(account)) if slot == 0 else None
+        try:
+            await _lane(slot, dialling)
+        finally:
+            if dialling is not None and not dialling.done():
+                dialling.cancel()
+            elif dialling is not None and not dialling.cancelled() and dialling.exception() is None and not pool[slot]:
+                await dialling.result().close()  # nothing was claimed after all (exception() retrieved any error)
+
+    async def _lane(slot: int, dialling: asyncio.Future | None) -> None:
         while (envelope := await next_envelope()) is not None:
             if queue.qsize() <= max(width, CLAIM_BATCH // 2):
                 hungry.set()
@@ -556,7 +568,8 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
                 live.discard(slot)
                 opening.add(slot)
                 try:
-                    connection_ = pool[slot] = await smtp.open_connection(account)
+                    opened, dialling = dialling or smtp.open_connection(account), None
+                    connection_ = pool[slot] = await opened
                 except smtp.AuthenticationRefused as exc:
                     await journal.run(hold_account, account.pk, str(exc))
                     journal.record(Outcome(envelope.message_id, state=MessageState.HELD, error=str(exc)))

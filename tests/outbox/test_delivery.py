@@ -331,3 +331,20 @@ def test_a_message_whose_lease_was_taken_back_before_data_is_not_sent(sender, sm
     assert smtp_server.messages == []
     row = OutgoingMessage.objects.get(pk=message.pk)
     assert (row.state, row.lease_owner, row.phase) == (MessageState.SENDING, "another-worker", Phase.ENVELOPE)
+
+
+def test_a_run_that_finds_nothing_due_hangs_up_the_connection_it_dialled_ahead(sender, smtp_server):
+    import asyncio
+    import time as clock
+
+    from accounts.models import MailAccount
+
+    account = MailAccount.objects.select_related("user").get(user=sender)
+    asyncio.run(delivery._run(account, None))  # nothing queued: what a late doorbell finds
+    deadline = clock.monotonic() + 5
+    while smtp_server.handler._sessions and clock.monotonic() < deadline:
+        clock.sleep(0.05)
+    assert smtp_server.handler._sessions == 0
+    # Cancelled before it got anywhere, or logged in and then hung up properly.
+    assert smtp_server.handler.quits == len(smtp_server.handler.auth_attempts) <= 1
+    assert smtp_server.messages == []

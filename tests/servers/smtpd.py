@@ -77,6 +77,7 @@ class ScriptedHandler:
         self.size_limit: int | None = DEFAULT_SIZE_LIMIT  # applies to connections opened afterwards
         self.max_sessions: int | None = None  # more at once are refused with 421
         self._sessions = 0
+        self.quits = 0  # sessions the client ended with QUIT
 
     # -- scripting API -----------------------------------------------------
 
@@ -136,6 +137,7 @@ class ScriptedHandler:
         """Forget received messages and scripted faults; restore the defaults."""
         with self._lock:
             self.max_sessions = None
+            self.quits = 0
             self._messages.clear()
             self._dropped.clear()
             self._auth_attempts.clear()
@@ -228,6 +230,11 @@ class ScriptedHandler:
             self._messages.append(received)
             self._lock.notify_all()
         return "250 2.0.0 OK queued"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            self.quits += 1
+        return "221 Bye"
 
     async def _arrive(self, command: str) -> None:
         with self._lock:
