@@ -55,6 +55,9 @@ def ring_account(account_id, message_id: str) -> None:
     """Ring for mail that is due now, unless a doorbell for its account is already on its way:
     the worker that answers it takes everything due (see ``Doorbell``)."""
     now = timezone.now()
+    rung_at = Doorbell.objects.filter(account_id=account_id).values_list("rung_at", flat=True).first()
+    if rung_at is not None and rung_at >= now - DOORBELL_PATIENCE:
+        return  # one is on its way; reading is enough to know it, and most sends of a burst stop here
     quiet = Q(rung_at__isnull=True) | Q(rung_at__lt=now - DOORBELL_PATIENCE)
     if not Doorbell.objects.filter(account_id=account_id).filter(quiet).update(rung_at=now):
         _bell, created = Doorbell.objects.get_or_create(account_id=account_id, defaults={"rung_at": now})
