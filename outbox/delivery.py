@@ -10,8 +10,11 @@ at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import random
+import threading
 import time
 import uuid
 from collections import deque
@@ -484,10 +487,9 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
     """Claim due messages of one account in batches and send them over up to
     WEBMAIL_SMTP_CONNECTIONS connections ("lanes"). The next batch is claimed while the lanes
     still have work, so they do not wait for it."""
-    executors = (
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-marks"),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db"),
-    )
+    executors = _database_threads()
+    for executor in executors:
+        executor.submit(close_old_connections)  # first in line: a broken or too old connection goes
     journal = Journal(executors)
     width = settings.WEBMAIL_SMTP_CONNECTIONS
     queue: asyncio.Queue[smtp.Envelope | None] = asyncio.Queue()
@@ -554,10 +556,9 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
         try:
             await _lane(slot, dialling)
         finally:
-            if dialling is not None and not dialling.done():
-                dialling.cancel()
-            elif dialling is not None and not dialling.cancelled() and dialling.exception() is None and not pool[slot]:
-                await dialling.result().close()  # nothing was claimed after all (exception() retrieved any error)
+            if dialling is not None and pool[slot] is None:
+                with contextlib.suppress(Exception):  # nothing was claimed after all: finish dialling, hang up
+                    await (await dialling).close()
 
     async def _lane(slot: int, dialling: asyncio.Future | None) -> None:
         while (envelope := await next_envelope()) is not None:
@@ -608,7 +609,35 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
         for connection_ in pool:
             if connection_ is not None:
                 await connection_.close()
-        for executor in executors:
+
+
+# The two database threads of this process's runs, kept from run to run with their
+# connections: opening a database connection takes longer than sending a message.
+_threads: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
+_threads_pid = 0
+_threads_lock = threading.Lock()
+
+
+def _database_threads() -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+    global _threads, _threads_pid
+    with _threads_lock:
+        if _threads is None or _threads_pid != os.getpid():  # none yet, or inherited through fork
+            _threads = (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-marks"),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db"),
+            )
+            _threads_pid = os.getpid()
+        return _threads
+
+
+def close_database_threads() -> None:
+    """Close the runs' database connections and stop their threads (for tests, before their
+    database goes; a process that exits just drops them)."""
+    global _threads
+    with _threads_lock:
+        threads, _threads = _threads, None
+    if threads is not None and _threads_pid == os.getpid():
+        for executor in threads:
             executor.submit(_close_thread_connection).result()
             executor.shutdown(wait=True)
 

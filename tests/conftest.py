@@ -41,6 +41,16 @@ def _throwaway_broker(tmp_path_factory):
     app.conf.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _outbox_database_threads():
+    """A send run in this process keeps database connections on threads of its own between
+    runs; they go at the end of each test, before the test database is flushed or dropped."""
+    yield
+    from outbox.delivery import close_database_threads
+
+    close_database_threads()
+
+
 @pytest.fixture
 def owner(db) -> User:
     return UserFactory(email="owner@example.test", full_name="Olivia Owner", is_staff=True, is_superuser=True)
