@@ -156,3 +156,34 @@ def test_without_condstore_flags_are_refreshed_in_full(reader, dovecot, monkeypa
     other.logout()
     folder = sync_inbox(reader)
     assert list(folder.messages.filter(seen=True).values_list("subject", flat=True)) == ["Message 2"]
+
+
+def test_a_nul_in_a_header_is_dropped_not_fatal(reader, dovecot):
+    # PostgreSQL refuses NUL in text; an encoded word can carry one (=00).
+    raw = b"From: =?utf-8?q?Mr=00X?= <x@example.test>\r\nSubject: =?utf-8?q?a=00b?=\r\n\r\nhi\r\n"
+    dovecot.deliver(reader.user.email, raw)
+    folder = sync_inbox(reader)
+    assert list(folder.messages.values_list("subject", "from_name")) == [("a b", "Mr X")]
+
+
+def test_a_delivery_report_among_older_mail_is_read_while_the_next_chunk_is_fetched(
+    reader, dovecot, monkeypatch, caplog
+):
+    monkeypatch.setattr(sync, "HEAD_SIZE", 2)
+    monkeypatch.setattr(sync, "CHUNK", 2)
+    report = (
+        b"From: MAILER-DAEMON@example.test\r\nSubject: Undelivered Mail\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n"
+        b"--x\r\nContent-Type: message/delivery-status\r\n\r\n\r\n--x--\r\n"
+    )
+    delivered = {}
+    for n in range(1, 9):
+        delivered[n] = dovecot.deliver(reader.user.email, report if n == 6 else make_message(n))
+    caplog.set_level("INFO", logger="webmail.sync")
+    folder = sync_inbox(reader)
+    # The head is 7 and 8; the backfill goes (5, 6), (3, 4), (1, 2): the report is read while the
+    # FETCH of (3, 4) is on its way, over the same connection.
+    assert folder.total == 8 and folder.is_complete
+    assert uids(folder) == sorted(delivered.values())
+    assert f"delivery report {delivered[6]} in INBOX" in caplog.text
+    assert folder.messages.get(uid=delivered[6]).subject == "Undelivered Mail"

@@ -1,0 +1,274 @@
+"""QRESYNC (RFC 7162) against a real Dovecot: what another client changed or expunged arrives with
+the SELECT, and the plain ways still work where the server offers less.
+
+Which way a sync went is read from what went over the wire (imaplib's debug log of every
+command and response), not from a stand-in server.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from imapclient import IMAPClient
+
+from tests.webmail.conftest import make_message
+from webmail import imap, sync
+from webmail.models import Folder, MessageSummary
+
+
+@pytest.fixture
+def wire(caplog):
+    """The IMAP lines this test's sessions sent and received, as text."""
+    caplog.set_level(logging.DEBUG, logger="imapclient")
+
+    def lines(start: int = 0) -> list[str]:
+        return [record.getMessage() for record in caplog.records[start:] if record.name.startswith("imapclient")]
+
+    lines.mark = lambda: len(caplog.records)
+    return lines
+
+
+def sent(lines: list[str]) -> list[str]:
+    return [line.upper() for line in lines if line.startswith(">")]
+
+
+def sync_inbox(account) -> Folder:
+    return sync.sync_account(account, ["INBOX"])[0]
+
+
+def uids(folder: Folder) -> list[int]:
+    return sorted(folder.messages.values_list("uid", flat=True))
+
+
+def other_client(dovecot, account, folder: str = "INBOX") -> IMAPClient:
+    client = dovecot.login(account.user.email)
+    client.select_folder(folder)
+    return client
+
+
+def test_the_session_enables_qresync_when_the_server_offers_it(reader):
+    with imap.logged_in(reader) as client:
+        assert {b"CONDSTORE", b"QRESYNC"} <= imap.enabled(client)
+
+
+def test_messages_expunged_by_another_client_vanish_without_a_search_of_all(reader, dovecot, wire):
+    for n in range(1, 7):
+        dovecot.deliver(reader.user.email, make_message(n))
+    folder = sync_inbox(reader)
+    first, second, third, fourth, *_rest = uids(folder)
+    other = other_client(dovecot, reader)
+    other.delete_messages([second, fourth])
+    other.expunge()
+    other.logout()
+
+    start = wire.mark()
+    folder = sync_inbox(reader)
+    assert uids(folder) == [first, third, *_rest], "no ghosts"
+    assert folder.total == 4 and folder.is_complete
+    commands, received = sent(wire(start)), wire(start)
+    assert any("EXAMINE" in line and "(QRESYNC (" in line for line in commands)
+    assert any("VANISHED (EARLIER)" in line for line in received)
+    assert not any("SEARCH" in line for line in commands), "neither UID SEARCH ALL nor any other search"
+
+
+def test_flags_changed_by_another_client_arrive_with_the_select(reader, dovecot, wire):
+    for n in range(1, 4):
+        dovecot.deliver(reader.user.email, make_message(n), flags=["\\Seen"] if n == 3 else [])
+    folder = sync_inbox(reader)
+    first, second, third = uids(folder)
+    other = other_client(dovecot, reader)
+    other.add_flags([first], [b"\\Seen", b"\\Flagged"])
+    other.remove_flags([third], [b"\\Seen"])
+    other.logout()
+    dovecot.deliver(reader.user.email, make_message(4))
+
+    start = wire.mark()
+    folder = sync_inbox(reader)
+    rows = {row.uid: row for row in folder.messages.all()}
+    assert rows[first].seen and rows[first].flagged
+    assert not rows[second].seen and not rows[third].seen
+    assert folder.messages.filter(subject="Message 4").count() == 1, "no duplicates"
+    assert (folder.total, folder.unread) == (4, 3)
+    commands = sent(wire(start))
+    assert not any("CHANGEDSINCE" in line or "SEARCH" in line for line in commands)
+    assert any(f"UID FETCH {third + 1}:{third + 1} " in line for line in commands), "only the new message fetched"
+
+
+def test_nothing_changed_costs_one_select(reader, dovecot, wire):
+    for n in range(1, 4):
+        dovecot.deliver(reader.user.email, make_message(n))
+    sync_inbox(reader)
+    start = wire.mark()
+    folder = sync_inbox(reader)
+    assert folder.total == 3
+    commands = [line for line in sent(wire(start)) if "EXAMINE" in line or "FETCH" in line or "SEARCH" in line]
+    assert len(commands) == 1 and "QRESYNC" in commands[0]
+
+
+def test_a_folder_name_outside_ascii_is_reselected_with_qresync(reader, dovecot, wire):
+    name = 'Reçus "2026"'
+    client = dovecot.login(reader.user.email)
+    client.create_folder(name)
+    client.logout()
+    kept = dovecot.deliver(reader.user.email, make_message(1), folder=name)
+    gone = dovecot.deliver(reader.user.email, make_message(2), folder=name)
+    sync.sync_account(reader, [name])
+    other = other_client(dovecot, reader, name)
+    other.delete_messages([gone])
+    other.expunge()
+    other.logout()
+    start = wire.mark()
+    (folder,) = sync.sync_account(reader, [name])
+    assert uids(folder) == [kept]
+    # As imaplib logs it: the command's repr, so each backslash shows twice.
+    assert any('EXAMINE "RE&AOC-US \\\\"2026\\\\"" (QRESYNC (' in line for line in sent(wire(start)))
+
+
+def test_a_new_uidvalidity_starts_the_folder_over(reader, dovecot):
+    dovecot.deliver(reader.user.email, make_message(1), folder="Archive")
+    dovecot.deliver(reader.user.email, make_message(2), folder="Archive")
+    (folder,) = sync.sync_account(reader, ["Archive"])
+    old_validity = folder.uidvalidity
+    client = dovecot.login(reader.user.email)
+    client.delete_folder("Archive")
+    client.create_folder("Archive")
+    client.logout()
+    dovecot.deliver(reader.user.email, make_message(3), folder="Archive")
+
+    (folder,) = sync.sync_account(reader, ["Archive"])
+    assert folder.uidvalidity != old_validity
+    assert list(folder.messages.values_list("subject", flat=True)) == ["Message 3"]
+    assert folder.total == 1 and folder.is_complete
+
+
+def test_vanished_reaches_the_cached_part_of_a_folder_still_being_filled(reader, dovecot, monkeypatch, wire):
+    monkeypatch.setattr(sync, "HEAD_SIZE", 3)
+    monkeypatch.setattr(sync, "CHUNK", 2)
+    for n in range(1, 9):
+        dovecot.deliver(reader.user.email, make_message(n))
+    folder = sync.sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
+    cached = uids(folder)
+    assert len(cached) == 3
+    other = other_client(dovecot, reader)
+    other.delete_messages([cached[0], 1])  # one cached, one not fetched yet
+    other.expunge()
+    other.logout()
+
+    start = wire.mark()
+    folder = sync.sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
+    assert uids(folder) == cached[1:]
+    assert any(f"(QRESYNC ({folder.uidvalidity} " in line for line in sent(wire(start)))
+    folder = sync_inbox(reader)
+    assert folder.total == 6 and folder.is_complete
+    assert 1 not in uids(folder) and cached[0] not in uids(folder)
+
+
+def test_a_modseq_gone_backwards_refreshes_every_flag(reader, dovecot):
+    for n in range(1, 4):
+        dovecot.deliver(reader.user.email, make_message(n))
+    folder = sync_inbox(reader)
+    # As after the server was restored from a backup: the cache has seen MODSEQs it never will.
+    Folder.objects.filter(pk=folder.pk).update(highestmodseq=folder.highestmodseq + 1000)
+    other = other_client(dovecot, reader)
+    other.add_flags(other.search(["SUBJECT", "Message 2"]), [b"\\Seen"])
+    other.logout()
+    folder = sync_inbox(reader)
+    assert list(folder.messages.filter(seen=True).values_list("subject", flat=True)) == ["Message 2"]
+    assert folder.highestmodseq < Folder.objects.get(pk=folder.pk).highestmodseq + 1000
+
+
+def test_without_qresync_deletions_are_found_by_comparing_uids(reader, dovecot, monkeypatch, wire):
+    original = IMAPClient.capabilities
+    # A server with CONDSTORE but not QRESYNC (Dovecot cannot be told to hide it per connection).
+    monkeypatch.setattr(IMAPClient, "capabilities", lambda self: tuple(c for c in original(self) if c != b"QRESYNC"))
+    for n in range(1, 5):
+        dovecot.deliver(reader.user.email, make_message(n))
+    folder = sync_inbox(reader)
+    first, second, *_rest = uids(folder)
+    other = other_client(dovecot, reader)
+    other.add_flags([first], [b"\\Flagged"])
+    other.delete_messages([second])
+    other.expunge()
+    other.logout()
+    dovecot.deliver(reader.user.email, make_message(5))
+
+    start = wire.mark()
+    folder = sync_inbox(reader)
+    assert second not in uids(folder) and folder.total == 4
+    assert folder.messages.get(uid=first).flagged
+    assert folder.messages.filter(subject="Message 5").count() == 1
+    commands = sent(wire(start))
+    assert not any("QRESYNC" in line for line in commands)
+    assert any("CHANGEDSINCE" in line for line in commands), "flags by CONDSTORE"
+    assert any("SEARCH ALL" in line for line in commands), "deletions by comparing every UID"
+
+
+def test_without_condstore_deletions_and_flags_are_still_found(reader, dovecot, monkeypatch):
+    original = IMAPClient.capabilities
+    hidden = {b"CONDSTORE", b"QRESYNC"}
+    monkeypatch.setattr(IMAPClient, "capabilities", lambda self: tuple(c for c in original(self) if c not in hidden))
+    for n in range(1, 5):
+        dovecot.deliver(reader.user.email, make_message(n))
+    folder = sync_inbox(reader)
+    assert folder.highestmodseq is None
+    first, second, *_rest = uids(folder)
+    other = other_client(dovecot, reader)
+    other.add_flags([first], [b"\\Seen"])
+    other.delete_messages([second])
+    other.expunge()
+    other.logout()
+    folder = sync_inbox(reader)
+    assert second not in uids(folder) and folder.total == 3
+    assert list(folder.messages.filter(seen=True).values_list("uid", flat=True)) == [first]
+
+
+# -- what the server says is parsed strictly ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ranges"),
+    [
+        (b"7", [(7, 7)]),
+        (b"3,7:9,12", [(3, 3), (7, 9), (12, 12)]),
+        (b"9:7,8,10,1", [(1, 1), (7, 10)]),
+        (b"4294967295", [(4294967295, 4294967295)]),
+    ],
+)
+def test_a_uid_set_is_parsed_into_merged_ranges(text, ranges):
+    assert imap.parse_uid_set(text) == ranges
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"", b"0", b"1:*", b"*", b"4294967296", b"1,,2", b"1:2:3", b"-1", b"1 2", b"12345678901", b"1:0", b"\xff"],
+)
+def test_anything_else_is_not_a_uid_set(text):
+    assert imap.parse_uid_set(text) is None
+
+
+def test_a_vanished_report_is_used_whole_or_not_at_all():
+    assert imap._vanished_ranges([b"(EARLIER) 1:3,9", b"5"]) == [(1, 3), (5, 5), (9, 9)]
+    assert imap._vanished_ranges([b"(EARLIER) 1:3", b"(EARLIER) 4:*"]) is None
+    assert imap._vanished_ranges([b"(EARLIER) 1:3 and more"]) is None
+    assert imap._vanished_ranges([(b"(EARLIER) {3}", b"1:3")]) is None  # a literal where a set belongs
+
+
+def test_flag_reports_without_a_uid_are_not_used():
+    assert imap._flag_changes([b"2 (UID 3 FLAGS (\\Seen) MODSEQ (9))"]) == {
+        3: {b"FLAGS": (b"\\Seen",), b"MODSEQ": (9,)}
+    }
+    assert imap._flag_changes([b"2 (FLAGS (\\Seen) MODSEQ (9))"]) is None
+    assert imap._flag_changes([b"2 (UID 0 FLAGS (\\Seen))"]) is None
+    assert imap._flag_changes([b"2 (UID 3 FLAGS \\Seen)"]) is None
+    assert imap._flag_changes([b"2 (UID 3 FLAGS (\\Seen)"]) is None
+
+
+def test_a_huge_vanished_range_deletes_only_what_it_covers(reader, dovecot):
+    for n in range(1, 4):
+        dovecot.deliver(reader.user.email, make_message(n))
+    folder = sync_inbox(reader)
+    first, second, third = uids(folder)
+    sync._delete_uids(folder, [(1, first), (third, imap.MAX_UID)])
+    assert uids(folder) == [second]
+    assert MessageSummary.objects.filter(folder=folder).count() == 1
