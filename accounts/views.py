@@ -180,6 +180,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "identities": user.identities.select_related("account"),
         "has_second_factor": twofactor.has_second_factor(user),
         "backup_codes_left": twofactor.backup_codes_left(user),
+        "image_senders": user.remote_images_allowed.all(),
     }
     return render(request, "accounts/settings.html", context)
 

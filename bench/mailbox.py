@@ -11,7 +11,7 @@ Per size:
 1. cold first page: GET /mail/<id>/ of a folder never synced (head sync of the newest 50, then publish);
 2. full initial sync: webmail.sync.sync_folder from an empty cache until complete;
 3. incremental sync after another IMAP client appended 10 messages and changed flags on 100;
-4. warm list: 200 sequential GETs of /mail/<id>/ and ?page=N, cache complete;
+4. warm list: 200 sequential GETs of /mail/<id>/ and ?page=N, cache complete (and, for scale, 50 of an empty folder);
 5. peak RSS (VmHWM) of the gunicorn workers and of the sync process;
 floors: imapclient fetching ENVELOPE FLAGS RFC822.SIZE for the newest 50 and for the whole folder.
 
@@ -62,6 +62,7 @@ ENV = "DJANGO_SETTINGS_MODULE=webmail.settings WEBMAIL_DEBUG=1 ALLOWED_HOSTS=127
 FLOOR_ITEMS = [b"ENVELOPE", b"FLAGS", b"RFC822.SIZE"]
 FETCH_CHUNK = 2000  # what webmail.sync fetches per command, used for the floors too
 WARM_REQUESTS = 200
+EMPTY_REQUESTS = 50
 TARGETS = {"cold": 300.0, "p95": 20.0, "ratio": 1.5, "incremental": 250.0}  # ms, ms, x, ms
 
 
@@ -345,6 +346,7 @@ class Bench:
         self.port = 0
         self.cookie = ""
         self.account: Any = None
+        self.drafts_id = 0
         self.corpus: Corpus | None = None
         self.rng = random.Random(20260101)
 
@@ -670,6 +672,16 @@ class Bench:
                 self.row(f"[{n}]   {kind} pages (n={len(times[kind])})", f"p50 {q50:.1f} ms, p95 {q95:.1f} ms")
         cpu = (cpu_seconds(workers) - cpu) * 1000 / len(mix)
         self.row(f"[{n}]   gunicorn CPU per list GET (utime+stime, both workers)", f"{cpu:.1f} ms")
+        # What any mailbox page costs (middleware, session, sidebar, base template), for scale.
+        empty = f"/mail/{self.drafts_id}/"
+        cpu = cpu_seconds(workers)
+        floor = [self.get(empty)[0] for _ in range(EMPTY_REQUESTS)]
+        cpu = (cpu_seconds(workers) - cpu) * 1000 / EMPTY_REQUESTS
+        q50, q95 = quantiles(floor)
+        self.row(
+            f"[{n}]   for scale: empty folder page (Drafts), {EMPTY_REQUESTS} GETs",
+            f"p50 {q50:.1f} ms, p95 {q95:.1f} ms; CPU {cpu:.1f} ms per GET",
+        )
         peaks = ", ".join(f"{vm_hwm_mib(pid):.0f}" for pid in workers)
         self.row(
             f"[{n}] PEAK RSS gunicorn workers / sync process",
@@ -740,9 +752,9 @@ class Bench:
 
     def warm_workers(self) -> None:
         """Imports, templates and connections of both gunicorn workers, on the (empty) Drafts folder."""
-        drafts = self.folder_id("Drafts")
+        self.drafts_id = self.folder_id("Drafts")
         for _ in range(8):
-            self.get(f"/mail/{drafts}/")
+            self.get(f"/mail/{self.drafts_id}/")
 
     def cleanup(self) -> None:
         self.stop_gunicorn()

@@ -21,4 +21,6 @@ urlpatterns = [
     path("<int:folder_id>/<int:uid>/body/", views.message_body, name="body"),
     path("<int:folder_id>/<int:uid>/part/<int:index>/", views.part, name="part"),
     path("<int:folder_id>/<int:uid>/cid/<path:content_id>/", views.cid, name="cid"),
+    path("<int:folder_id>/<int:uid>/images/always/", views.images_always, name="images_always"),
+    path("images/forget/", views.images_forget, name="images_forget"),
 ]

@@ -6,6 +6,7 @@ lowest UID fetched so far); a summary row holds one message's envelope and flags
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -81,3 +82,32 @@ class MessageSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.folder_id}:{self.uid} {self.subject[:40]}"
+
+
+class RemoteImagesAllowed(models.Model):
+    """A sender whose remote images a user chose to always see ("always for this sender").
+
+    Counted only for messages whose sender the trust checks do not flag: see
+    ``webmail.views._sender_for_images``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remote_images_allowed")
+    address = models.CharField(max_length=320)  # the From address, normalized: see normalize()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["address"]
+        constraints = [models.UniqueConstraint(fields=["user", "address"], name="remote_images_unique_address")]
+        verbose_name = _("sender with remote images allowed")
+        verbose_name_plural = _("senders with remote images allowed")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.address}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.address = self.normalize(self.address)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def normalize(address: str) -> str:
+        return address.strip().lower()

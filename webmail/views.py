@@ -13,9 +13,12 @@ lands where htmx would drop it.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import time
 from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -27,13 +30,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, time_format
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -46,10 +48,10 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.mailservers import MailServerError
 from accounts.middleware import second_factor_exempt
 from accounts.models import MailAccount
-from webmail import mailbox, tasks
+from webmail import listing, mailbox, tasks
 from webmail.forms import FolderNameForm, SearchForm
 from webmail.message import ParsedMessage, parse, part_bytes, read
-from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.models import Folder, MessageSummary, RemoteImagesAllowed, SpecialUse
 from webmail.sanitize import sanitize_html, text_to_html
 from webmail.trust import sender_warnings
 
@@ -105,53 +107,69 @@ def _label(folder: Folder) -> str:
     return _("Inbox") if folder.special_use == SpecialUse.INBOX else getattr(folder, "leaf", "") or folder.name
 
 
-def _page(request: HttpRequest, template: str, account: MailAccount, context: dict, status: int = 200):
-    """Render a mailbox page: the account's folder tree in the sidebar, in the user's time zone."""
-    folders = mailbox.sorted_folders(Folder.objects.filter(account=account))
+def _page(request: HttpRequest, template: str, account: MailAccount, context: dict, status: int = 200, folders=None):
+    """Render a mailbox page: the account's folder tree in the sidebar, in the user's time zone.
+
+    ``folders``: the account's Folder rows, when the view has them already."""
+    folders = mailbox.sorted_folders(Folder.objects.filter(account=account) if folders is None else folders)
+    folder_url = listing.url_maker("mailbox:folder")  # the sidebar's links and icons, without template tags
+    icons: dict[str, str] = {}
     for item in folders:
         item.label = _label(item)
         item.indent = min(item.depth, 6)
         item.icon = f"img/mail/{item.special_use or 'folder'}.svg"
+        item.icon_url = icons.get(item.icon) or icons.setdefault(item.icon, static(item.icon))
+        item.url = folder_url(item.pk)
+        unread = ngettext("%(counter)s unread message", "%(counter)s unread messages", item.unread)
+        item.unread_title = unread % {"counter": item.unread}
         item.protected = _protected(item)
     current = context.get("folder")
     if current is not None:
         current.label = next((item.label for item in folders if item.pk == current.pk), current.name)
-    accounts = list(request.user.mail_accounts.order_by("label", "pk"))
+    # One query for the account switcher and the SMTP-hold banner (which outbox's context
+    # processor would otherwise ask for separately); only the columns they show.
+    accounts = list(request.user.mail_accounts.order_by("label", "pk").only("pk", "user", "label", "smtp_held_at"))
     zone = request.user.zone
-    base = {"account": account, "folders": folders, "accounts": accounts if len(accounts) > 1 else []}
+    base = {
+        "account": account,
+        "folders": folders,
+        "accounts": accounts if len(accounts) > 1 else [],
+        "smtp_held": any(other.smtp_held_at is not None for other in accounts),
+    }
     with timezone.override(zone):
         return render(request, template, base | context, status=status)
 
 
-def _when(moment: datetime | None, zone: ZoneInfo, today) -> str:
+def _when(moment: datetime | None, dates: listing.Dates) -> str:
     if moment is None:
         return _("no date")
-    local = timezone.localtime(moment, zone)
-    if local.date() == today:
-        return time_format(local.time(), "TIME_FORMAT")
-    return date_format(local.date(), "SHORT_DATE_FORMAT")
+    return dates.when(dates.local(moment))
 
 
-def _decorate(rows: list[MessageSummary], account: MailAccount, zone: ZoneInfo) -> list[MessageSummary]:
-    """What the list shows per row: who, when, and how long its conversation is."""
-    today = timezone.localtime(timezone.now(), zone).date()
+def _decorate(
+    rows: list[MessageSummary] | list[listing.Row],
+    account: MailAccount,
+    zone: ZoneInfo,
+    folder_ids: list[int] | None = None,
+    found: bool = True,
+) -> list:
+    """What the list shows per row: who, when, how long its conversation is, and its markup
+    (see webmail/listing.py). ``folder_ids``: the account's folders, when the view has them;
+    ``found``: the rows are search results (else a folder's list)."""
+    dates = listing.Dates(zone)
+    markup = listing.RowMarkup(dates)
     keys = {row.thread_key for row in rows if row.thread_key}
-    # By thread key first (its index is the selective one), no join: the planners otherwise
-    # walk the whole account's cache to count a page's conversations.
-    folder_ids = list(account.folders.values_list("id", flat=True))
-    sizes = dict(
-        MessageSummary.objects.filter(thread_key__in=keys, folder_id__in=folder_ids)
-        .values_list("thread_key")
-        .annotate(n=Count("id"))
-        .values_list("thread_key", "n")
-    )
+    if folder_ids is None:
+        folder_ids = list(account.folders.values_list("id", flat=True))
+    sizes = listing.thread_sizes(keys, folder_ids)
     for row in rows:
-        row.when = _when(row.date, zone, today)
+        row.when = _when(row.date, dates)
         if row.folder.special_use in OUTSIDE_FOLDERS and row.to:
             row.who = _("To: %(recipients)s") % {"recipients": row.to}
         else:
             row.who = row.from_name or row.from_address or _("(unknown sender)")
         row.thread_size = sizes.get(row.thread_key, 1) if row.thread_key else 1
+        markup.fill(row, found=found)
     return rows
 
 
@@ -231,18 +249,21 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
             except MailServerError as exc:
                 error = server_problem(exc)
         if error is None and (had_cache or not folder.is_complete):
-            Folder.objects.filter(pk=folder.pk).update(sync_error="")
-            folder.sync_error = ""
+            if folder.sync_error:  # no write on every page view
+                Folder.objects.filter(pk=folder.pk).update(sync_error="")
+                folder.sync_error = ""
             published = tasks.publish_folder_sync(folder)
     paginator = Paginator(folder.messages.all(), PAGE_SIZE)
     # The sync keeps the folder's count: no COUNT(*) over a large folder on every page.
     paginator.count = folder.total
     page = paginator.get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    bottom = (page.number - 1) * PAGE_SIZE
+    rows = listing.page_rows(folder, bottom, min(bottom + PAGE_SIZE, paginator.count))
     for row in rows:
         row.folder = folder  # one folder: no join needed to know it
     zone = request.user.zone
-    page.object_list = _decorate(rows, folder.account, zone)
+    folders = list(Folder.objects.filter(account=folder.account))  # the sidebar's, and the conversations'
+    page.object_list = _decorate(rows, folder.account, zone, folder_ids=[item.pk for item in folders], found=False)
     state = _sync_state(folder, started=started, published=published)
     query = {"page": page.number, **({"t": state["started"]} if published else {})}
     context = {
@@ -257,7 +278,8 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
     if request.htmx:
         with timezone.override(zone):
             return render(request, "webmail/_list.html", context)
-    return _page(request, "webmail/folder.html", folder.account, context, status=502 if error else 200)
+    status = 502 if error else 200
+    return _page(request, "webmail/folder.html", folder.account, context, status=status, folders=folders)
 
 
 @require_POST
@@ -440,7 +462,11 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
     if raw is None:
         raise Http404(_("This message is no longer on the server."))
     parsed = read(raw)
-    images = request.GET.get("images") == "1"
+    warnings = sender_warnings(parsed)
+    sender = _sender_for_images(raw, parsed, warnings)
+    listed = _images_listed(request.user, parsed.from_address)
+    clicked = request.GET.get("images") == "1"
+    images = clicked or (listed and bool(sender))
     remote_images = truncated = False
     if parsed.html_body:
         cleaned = _sanitized(folder, uid, raw, parsed, images)
@@ -452,11 +478,17 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
         "uid": uid,
         "summary": summary,
         "message": parsed,
-        "warnings": sender_warnings(parsed),
+        "warnings": warnings,
         "date": _shown_date(parsed, zone),
         "truncated": parsed.truncated or truncated,
         "remote_images": remote_images and not images,
-        "body_url": f"{body_url}?images=1" if images else body_url,
+        # "Always for this sender": offered for a sender the trust checks do not flag; the line
+        # about a listed sender (shown, or blocked because this message is flagged) carries the
+        # button that takes the sender off the list again.
+        "images_sender": sender if remote_images and not listed else "",
+        "images_listed": RemoteImagesAllowed.normalize(parsed.from_address) if remote_images and listed else "",
+        "images_always": listed and bool(sender),
+        "body_url": f"{body_url}?images=1" if clicked else body_url,
         "images_url": f"{body_url}?images=1",
         "raster_types": RASTER_TYPES,
         "thread_size": (
@@ -466,6 +498,42 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
         ),
     }
     return _page(request, "webmail/message.html", folder.account, context)
+
+
+def _images_listed(user, address: str) -> bool:
+    """Whether the user put this From address on their "always show remote images" list."""
+    address = RemoteImagesAllowed.normalize(address)
+    return bool(address) and RemoteImagesAllowed.objects.filter(user=user, address=address).exists()
+
+
+def _sender_for_images(raw: bytes, parsed: ParsedMessage, warnings: list[str]) -> str:
+    """The normalized From address that "always show remote images from this sender" may name
+    for this message, or "" when the sender cannot be trusted that far.
+
+    Remote images are blocked because loading them tells whoever wrote the message that, when
+    and from where it was read. An allowance keyed on the From address hands that to anyone
+    who can write the address into a From header, so it counts (and can be given) only for a
+    message the sender warnings do not flag: no DMARC or SPF failure reported by our own MTA,
+    no other address shown in the display name, no mixed-script (homograph) domain. A flagged
+    message keeps its images blocked even when its From address is on the list. We also want
+    exactly one From header naming exactly one mailbox (DMARC's own precondition): the parser
+    reads only the first address, and the others would ride on its allowance.
+    What this cannot catch is a forged From of a domain that publishes neither DMARC nor SPF:
+    for such a sender the allowance is only as strong as the domain's own protection, and the
+    cost of a forgery is an open receipt (the body stays sandboxed, without script).
+    """
+    if warnings:
+        return ""
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    if sum(1 for name, _value in headers.raw_items() if name.lower() == "from") != 1:
+        return ""
+    if len(getaddresses([parsed.from_])) != 1:
+        return ""
+    address = RemoteImagesAllowed.normalize(parsed.from_address)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain) or len(address) > 320 or any(ch.isspace() or ch in '<>,;"' for ch in address):
+        return ""
+    return address
 
 
 def _body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) -> dict:
@@ -502,6 +570,8 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
         raise Http404
     if raw is not None:
         parsed = read(raw)
+        if not images and _images_listed(request.user, parsed.from_address):
+            images = bool(_sender_for_images(raw, parsed, sender_warnings(parsed)))
         html = parsed.html_body
         body = _sanitized(folder, uid, raw, parsed, images).html if html else text_to_html(parsed.text_body)
     # The one mark_safe of the mailbox: the sanitizer's output, in this sandboxed document only.
@@ -509,6 +579,51 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
     response = render(request, "webmail/body.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"
     return csp(_body_policy(request, folder, uid, images))(lambda: response)()
+
+
+@require_POST
+@login_required
+def images_always(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
+    """Always show remote images from the sender of this message (see _sender_for_images).
+
+    The address comes from the message on the server, never from the form: only a sender this
+    message's checks trust can be added. Adding a listed sender again changes nothing."""
+    folder = _get_folder_for_user(request, folder_id)
+    uid = _check_uid(uid)
+    back = reverse("mailbox:message", args=[folder.pk, uid])
+    try:
+        raw = mailbox.load_raw(folder, uid)
+    except MailServerError as exc:
+        messages.error(request, server_problem(exc))
+        return redirect(back)
+    if raw is None:
+        raise Http404
+    parsed = read(raw)
+    sender = _sender_for_images(raw, parsed, sender_warnings(parsed))
+    if not sender:
+        messages.error(
+            request,
+            _("Remote images cannot always be shown for this sender: the message may not come from who it claims."),
+        )
+        return redirect(back)
+    RemoteImagesAllowed.objects.get_or_create(user=request.user, address=sender)
+    messages.success(request, _("Remote images from %(address)s will always be shown.") % {"address": sender})
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def images_forget(request: HttpRequest) -> HttpResponse:
+    """Take a sender off the user's "always show remote images" list; idempotent.
+
+    Only the signed-in user's own rows are ever looked at, whatever address is posted."""
+    address = RemoteImagesAllowed.normalize(request.POST.get("address", ""))
+    if address:
+        RemoteImagesAllowed.objects.filter(user=request.user, address=address).delete()
+        messages.success(
+            request, _("Remote images from %(address)s will no longer be shown by default.") % {"address": address}
+        )
+    return redirect(_next_url(request, reverse("accounts:settings")))
 
 
 def _part_response(data: bytes, filename: str, content_type: str, *, inline: bool) -> HttpResponse:

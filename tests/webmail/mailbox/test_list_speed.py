@@ -1,0 +1,277 @@
+"""The message list made cheap (webmail/listing.py): the same rows, links and pages as before.
+
+No mail server here: the cache is filled directly, as a complete sync leaves it, and a warm
+list page never talks to IMAP (the sync it publishes is recorded by the ``published`` fixture).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.template import Context, Template
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from tests.conftest import sign_in
+from tests.factories import MailAccountFactory, UserFactory
+from webmail import listing, sync, views
+from webmail.models import Folder, MessageSummary, SpecialUse
+
+ZONE = "America/New_York"
+# What webmail/_rows.html was before the rows were made in Python: the markup must not change.
+OLD_ROWS = """{% load i18n static %}{% for m in page %}
+<tr class="{% if not m.seen %}unread{% endif %}{% if m.flagged %} flagged{% endif %}">
+  {% if selectable %}<td class="pick"><input type="checkbox" name="uid" value="{{ m.uid }}" id="pick-{{ m.uid }}" hx-preserve="true" aria-label="{% blocktranslate with subject=m.subject|default:_('(no subject)') %}Select “{{ subject }}”{% endblocktranslate %}"></td>{% endif %}
+  <td class="mark">{% if not m.seen %}<span class="visually-hidden">{% translate "Unread" %}</span>{% endif %}{% if m.flagged %}<img class="icon" src="{% static 'img/mail/flag.svg' %}" alt="{% translate 'Flagged' %}" title="{% translate 'Flagged' %}" width="14" height="14">{% endif %}</td>
+  {% if show_folder %}<td class="in-folder">{{ m.folder.name }}</td>{% endif %}
+  <td class="who">{{ m.who }}</td>
+  <td class="subject">
+    <a href="{% url 'mailbox:message' m.folder_id m.uid %}">{{ m.subject|default:_("(no subject)") }}</a>
+    {% if m.thread_size > 1 %}<a class="thread-count" href="{% url 'mailbox:thread' m.folder_id m.pk %}" title="{% translate 'Show the conversation' %}">{% blocktranslate count counter=m.thread_size %}{{ counter }} in conversation{% plural %}{{ counter }} in conversation{% endblocktranslate %}</a>{% endif %}
+  </td>
+  <td class="clip">{% if m.has_attachments %}<img class="icon" src="{% static 'img/mail/attachment.svg' %}" alt="{% translate 'Has attachments' %}" title="{% translate 'Has attachments' %}" width="14" height="14">{% endif %}</td>
+  <td class="when">{% if m.date %}<time datetime="{{ m.date|date:'c' }}" title="{{ m.date|date:'DATETIME_FORMAT' }}">{{ m.when }}</time>{% else %}<span class="muted">{{ m.when }}</span>{% endif %}</td>
+</tr>
+{% endfor %}"""  # noqa: E501
+
+
+@pytest.fixture
+def account(db, published):
+    user = UserFactory(email="lister@example.test", full_name="Lisa Lister", time_zone=ZONE)
+    return MailAccountFactory(user=user)
+
+
+@pytest.fixture
+def lister(account) -> Client:
+    return sign_in(Client(), account.user)
+
+
+def folder(account, name: str = "INBOX", use: str = SpecialUse.INBOX) -> Folder:
+    """A folder as a complete sync leaves it (its count kept by the sync)."""
+    return Folder.objects.create(account=account, name=name, special_use=use, uidvalidity=1, synced_at=timezone.now())
+
+
+def add(folder: Folder, uid: int, **fields) -> MessageSummary:
+    values = {
+        "subject": f"Message {uid}",
+        "from_name": f"Sender {uid}",
+        "from_address": f"sender{uid}@example.test",
+        "date": datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=uid),
+        "seen": True,
+    }
+    return MessageSummary.objects.create(folder=folder, uid=uid, **(values | fields))
+
+
+def counted(folder: Folder) -> Folder:
+    folder.total = folder.messages.count()
+    folder.unread = folder.messages.filter(seen=False).count()
+    folder.save()
+    return folder
+
+
+def rows_of(html: str) -> list[str]:
+    return re.findall(r"<tr class=\"[^\"]*\">.*?</tr>", html, re.S)
+
+
+def squeezed(html: str) -> str:
+    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
+
+
+def test_a_row_shows_its_marks_sender_subject_attachment_date_and_links(account, lister):
+    inbox = folder(account)
+    sent = folder(account, "Sent", SpecialUse.SENT)
+    add(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>")
+    add(inbox, 2, subject='<b>Hi & "you"</b>', from_name="<script>alert(1)</script>", thread_key="<t@x>")
+    add(inbox, 3, subject="", from_name="", from_address="", date=None)
+    add(sent, 1, thread_key="<t@x>", to="Rita <rita@example.test>")
+    counted(inbox)
+    counted(sent)
+
+    html = lister.get(reverse("mailbox:folder", args=[inbox.pk])).content.decode()
+    listed = rows_of(html)
+    assert len(listed) == 3
+    first, second, third = (next(row for row in listed if mark in row) for mark in ("Message 1<", "Hi", "no date"))
+    one = inbox.messages.get(uid=1)
+
+    assert first.startswith('<tr class="unread flagged">')
+    assert '<span class="visually-hidden">Unread</span>' in first
+    assert 'alt="Flagged"' in first and 'alt="Has attachments"' in first
+    assert '<td class="who">Sender 1</td>' in first
+    assert f'<a href="{reverse("mailbox:message", args=[inbox.pk, 1])}">Message 1</a>' in first
+    thread = reverse("mailbox:thread", args=[inbox.pk, one.pk])
+    assert f'<a class="thread-count" href="{thread}" title="Show the conversation">3 in conversation</a>' in first
+    assert 'name="uid" value="1" id="pick-1" hx-preserve="true" aria-label="Select “Message 1”"' in first
+    # 12:01 UTC is 07:01 in New York: the user's zone, not the server's.
+    assert '<time datetime="2026-03-01T07:01:00-05:00" title="March 1, 2026, 7:01 a.m.">03/01/2026</time>' in first
+
+    assert second.startswith('<tr class="">')
+    assert "&lt;b&gt;Hi &amp; &quot;you&quot;&lt;/b&gt;" in second and "<b>" not in second
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in second and "<script>alert" not in html
+
+    assert "(no subject)" in third and "(unknown sender)" in third
+    assert '<span class="muted">no date</span>' in third
+    assert "thread-count" not in third
+
+    sent_html = lister.get(reverse("mailbox:folder", args=[sent.pk])).content.decode()
+    assert '<td class="who">To: Rita &lt;rita@example.test&gt;</td>' in sent_html
+
+
+def test_todays_mail_shows_the_time_in_the_users_zone(account, lister):
+    inbox = folder(account)
+    now = timezone.now().replace(microsecond=0)
+    add(inbox, 1, date=now)
+    counted(inbox)
+    html = lister.get(reverse("mailbox:folder", args=[inbox.pk])).content.decode()
+    local = timezone.localtime(now, account.user.zone)
+    shown = date_format(local.time(), "TIME_FORMAT")
+    assert (
+        f'<time datetime="{local.isoformat()}" title="{date_format(local, "DATETIME_FORMAT")}">{shown}</time>' in html
+    )
+
+
+@pytest.mark.parametrize(("selectable", "show_folder"), [(True, False), (False, False), (False, True)])
+def test_the_rows_are_what_the_old_template_made(account, selectable, show_folder):
+    inbox = folder(account)
+    archive = folder(account, "Archive <old>", SpecialUse.ARCHIVE)
+    now = timezone.now()
+    add(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>", date=now)
+    add(inbox, 2, subject='<i>"quoted" & more</i>', from_name="Zoë <z@x>", thread_key="<t@x>")
+    add(inbox, 3, subject="", from_name="", date=None, flagged=True)
+    add(archive, 4, thread_key="<t@x>", date=now - timedelta(days=400), seen=False)
+    add(archive, 5, date=datetime(2026, 7, 4, 3, 59, 59, 123456, tzinfo=UTC))  # summer time, microseconds
+    rows = list(MessageSummary.objects.filter(folder__account=account).select_related("folder").order_by("uid"))
+    zone = account.user.zone
+    views._decorate(rows, account, zone)
+
+    context = {"page": rows, "selectable": selectable, "show_folder": show_folder}
+    with timezone.override(zone):
+        old = Template(OLD_ROWS).render(Context(context))
+        new = Template('{% include "webmail/_rows.html" %}').render(Context(context))
+    assert len(rows_of(new)) == 5
+    assert squeezed(new) == squeezed(old)
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_every_window_of_rows_is_what_offset_paging_gives(account, monkeypatch, complete):
+    """Ties on the date, mail without a date, deep pages from either end: the same rows as
+    ``folder.messages.all()[bottom:top]``, whichever way each page is found."""
+    monkeypatch.setattr(listing, "ANCHOR_FROM", 1)  # look the first row up even one row down
+    box = folder(account)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    for uid in range(1, 38):
+        when = None if uid % 11 == 0 else base + timedelta(hours=uid // 3)  # three to a date
+        add(box, uid, date=when)
+    counted(box)
+    if not complete:
+        box.backfill_below = 1
+        box.save()
+    expected = list(box.messages.values_list("uid", flat=True))
+    assert len(expected) == 37
+    for size in (1, 5, 7):
+        for bottom in range(0, 38, size):
+            top = min(bottom + size, 37)
+            assert [row.uid for row in listing.page_rows(box, bottom, top)] == expected[bottom:top], (bottom, top)
+
+
+def test_pages_link_each_other_and_show_the_right_rows(account, lister, monkeypatch):
+    monkeypatch.setattr(listing, "ANCHOR_FROM", 0)
+    inbox = folder(account)
+    MessageSummary.objects.bulk_create(
+        MessageSummary(
+            folder=inbox,
+            uid=uid,
+            subject=f"Message {uid}",
+            date=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=uid),
+        )
+        for uid in range(1, 121)
+    )
+    counted(inbox)
+    url = reverse("mailbox:folder", args=[inbox.pk])
+    shown = {}
+    for page in (1, 2, 3):
+        html = lister.get(f"{url}?page={page}").content.decode()
+        shown[page] = [int(n) for n in re.findall(r'name="uid" value="(\d+)"', html)]
+        assert f"Page {page} of 3" in html
+        assert ('rel="prev"' in html) == (page > 1) and ('rel="next"' in html) == (page < 3)
+    assert shown == {1: list(range(120, 70, -1)), 2: list(range(70, 20, -1)), 3: list(range(20, 0, -1))}
+    assert 'href="?page=3" rel="next"' in lister.get(f"{url}?page=2").content.decode()
+    assert "Page 3 of 3" in lister.get(f"{url}?page=99").content.decode(), "past the end: the last page"
+
+
+def test_a_page_costs_the_same_few_queries_whatever_its_rows(account, lister, django_assert_max_num_queries):
+    inbox = folder(account)
+    folder(account, "Sent", SpecialUse.SENT)
+    url = reverse("mailbox:folder", args=[inbox.pk])
+    add(inbox, 1, thread_key="<t@x>")
+    counted(inbox)
+    lister.get(url)
+    with CaptureQueriesContext(connection) as one:
+        lister.get(url)
+    MessageSummary.objects.bulk_create(
+        MessageSummary(folder=inbox, uid=uid, thread_key=f"<t{uid % 7}@x>", has_attachments=uid % 2 == 0)
+        for uid in range(2, 60)
+    )
+    counted(inbox)
+    with django_assert_max_num_queries(len(one)):
+        html = lister.get(f"{url}?page=1").content.decode()
+    assert len(rows_of(html)) == 50
+    # Session, user, second factor, the folder, its rows, the account's folders, conversation
+    # sizes, the accounts for the switcher, the SMTP hold banner; no write.
+    assert len(one) <= 10, [query["sql"] for query in one]
+    assert not [query for query in one if query["sql"].startswith('UPDATE "webmail')]
+
+
+def test_the_sidebar_links_and_counts_come_from_the_view(account, lister):
+    inbox = folder(account)
+    folder(account, "Projects", SpecialUse.NONE)
+    add(inbox, 1, seen=False)
+    add(inbox, 2, seen=False)
+    counted(inbox)
+    html = lister.get(reverse("mailbox:folder", args=[inbox.pk])).content.decode()
+    sidebar = html[html.index('class="plain folder-list"') : html.index("Manage folders")]
+    assert f'<a href="{reverse("mailbox:folder", args=[inbox.pk])}" aria-current="page">' in sidebar
+    assert '<img class="folder-icon" src="/static/img/mail/inbox.svg"' in sidebar
+    assert '<img class="folder-icon" src="/static/img/mail/folder.svg"' in sidebar
+    assert '<span class="count" title="2 unread messages">2</span>' in sidebar
+
+
+def test_search_results_still_show_their_folder(account, lister):
+    inbox = folder(account)
+    archive = folder(account, "Archive", SpecialUse.ARCHIVE)
+    add(inbox, 1, has_attachments=True)
+    add(archive, 2, has_attachments=True, subject="Old <news>")
+    counted(inbox)
+    counted(archive)
+    url = reverse("mailbox:search", args=[inbox.pk]) + "?attachments=1&scope=all"
+    html = lister.get(url).content.decode()
+    found = rows_of(html)
+    assert [re.search(r'class="in-folder">([^<]+)<', row).group(1) for row in found] == ["Archive", "INBOX"]
+    assert "Old &lt;news&gt;" in found[0] and 'name="uid"' not in html
+
+
+def test_statistics_are_refreshed_inside_a_transaction_without_breaking_it(account):
+    box = folder(account)
+    add(box, 1)
+    sync.refresh_statistics()
+    assert box.messages.count() == 1, "the connection still works"
+
+
+def test_a_sync_that_cached_many_rows_refreshes_the_statistics(reader, dovecot, monkeypatch):
+    from tests.webmail.conftest import make_message
+
+    calls = []
+    monkeypatch.setattr(sync, "STATS_AFTER_ROWS", 3)
+    monkeypatch.setattr(sync, "refresh_statistics", lambda: calls.append(True))
+    for n in range(1, 5):
+        dovecot.deliver(reader.user.email, make_message(n))
+    sync.sync_account(reader, ["INBOX"])
+    assert calls == [True]
+    dovecot.deliver(reader.user.email, make_message(5))
+    sync.sync_account(reader, ["INBOX"])
+    assert calls == [True], "one new message: autovacuum's business"

@@ -1,0 +1,330 @@
+"""The message list, cheaply: one page of rows from the database and their markup.
+
+A list page shows fifty rows; rendering each through template tags (a ``{% url %}``, three date
+formats, a ``{% blocktranslate %}`` and a dozen ``{% if %}`` per row) cost more than everything
+else on the page together. Here the per-request parts (translated words, icon URLs, the URL
+pattern of a message) are worked out once, dates are formatted once per day or minute, and each
+row is built from fixed markup into which every value goes escaped (``_html``, the escaping of
+``format_html``): sender, subject and folder names are mail, untrusted text.
+
+Deep pages: ``OFFSET n`` makes the database fetch and drop n whole rows. A page here first finds
+its first row's (date, UID) with an index-only walk, then reads its rows from there on; a page
+nearer the end of a complete folder is counted from the oldest message instead.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db import connection, connections
+from django.db.models import Q, QuerySet
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
+from django.utils.formats import get_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from webmail.models import Folder, MessageSummary
+
+# What the list reads of a row (not the References, Cc or Message-ID it does not show).
+LIST_FIELDS = (
+    "id",
+    "folder_id",
+    "uid",
+    "seen",
+    "flagged",
+    "from_name",
+    "from_address",
+    "to",
+    "subject",
+    "date",
+    "has_attachments",
+    "thread_key",
+)
+
+# From how many rows above a page on its first row is looked up first (below, OFFSET is as quick).
+ANCHOR_FROM = 1000
+
+# An integer no URL of ours holds: reverse() once with it, then put the real value in its place.
+_SLOT = 31415926535897932384
+
+
+def url_maker(name: str, *args) -> Callable[[int], str]:
+    """The URLs of ``name`` that differ only in their last argument, an integer: one reverse()."""
+    head, slot, tail = reverse(name, args=[*args, _SLOT]).rpartition(str(_SLOT))
+    if not slot:  # pragma: no cover - only if a converter rewrote the number
+        return lambda value: reverse(name, args=[*args, value])
+    return lambda value: f"{head}{int(value)}{tail}"
+
+
+# -- dates ------------------------------------------------------------------------------------
+
+# Format characters whose output depends on the calendar day only, or on the hour and minute
+# only (see django.utils.dateformat); the others (seconds, time zone, "c", "r", "U") are
+# formatted for each value.
+_DAY = frozenset("bdDEFjlLmMnNoStwWyYz")
+_CLOCK = frozenset("aAfgGhHiP")
+
+
+class Dates:
+    """Django's date formats (``date_format``) for one request in one time zone, with what a
+    page's rows share (their days, their minutes) formatted once."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.today = timezone.localtime(timezone.now(), zone).date()
+        self._formats: dict[str, list[tuple[str, str]]] = {}
+        self._memo: dict[tuple, str] = {}
+
+    def _pieces(self, name: str) -> list[tuple[str, str]]:
+        pieces = self._formats.get(name)
+        if pieces is None:
+            pieces = []
+            for i, piece in enumerate(re_formatchars.split(str(get_format(name)))):
+                if i % 2:
+                    pieces.append((piece, "day" if piece in _DAY else "clock" if piece in _CLOCK else "each"))
+                elif piece:
+                    pieces.append((re_escaped.sub(r"\1", piece), "text"))
+            self._formats[name] = pieces
+        return pieces
+
+    def format(self, value: date | time | datetime, name: str) -> str:
+        """What ``django.utils.formats.date_format(value, name)`` (or ``time_format``) gives."""
+        out = []
+        formatter = None
+        for piece, kind in self._pieces(name):
+            if kind == "text":
+                out.append(piece)
+                continue
+            if kind == "day":
+                key: tuple | None = (piece, value.year, value.month, value.day)
+            elif kind == "clock":
+                key = (piece, value.hour, value.minute)
+            else:
+                key = None
+            text = self._memo.get(key) if key else None
+            if text is None:
+                formatter = formatter or DateFormat(value)
+                text = str(getattr(formatter, piece)())
+                if key:
+                    self._memo[key] = text
+            out.append(text)
+        return "".join(out)
+
+    def local(self, moment: datetime) -> datetime:
+        return timezone.localtime(moment, self.zone)
+
+    def when(self, local: datetime) -> str:
+        """The list's date column: the time for today's mail, else the short date."""
+        if local.date() == self.today:
+            return self.format(local.time(), "TIME_FORMAT")
+        return self.format(local.date(), "SHORT_DATE_FORMAT")
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+def _html(template: str, *args) -> SafeString:
+    """``format_html`` for the rows' loop: the same escaping (``html.escape``, which is what
+    ``django.utils.html.escape`` applies) of every argument not already safe markup, without
+    the lazy-string checks that made it the page's largest cost."""
+    return SafeString(template.format(*(arg if isinstance(arg, SafeData) else html.escape(str(arg)) for arg in args)))
+
+
+class RowMarkup:
+    """The cells of the list's rows, for one request (its language, time zone and URLs)."""
+
+    def __init__(self, dates: Dates) -> None:
+        self.dates = dates
+        unread = format_html('<span class="visually-hidden">{}</span>', _("Unread"))
+        flag = format_html(
+            '<img class="icon" src="{}" alt="{}" title="{}" width="14" height="14">',
+            static("img/mail/flag.svg"),
+            _("Flagged"),
+            _("Flagged"),
+        )
+        self.marks = {
+            (seen, flagged): format_html('<td class="mark">{}{}</td>', "" if seen else unread, flag if flagged else "")
+            for seen in (False, True)
+            for flagged in (False, True)
+        }
+        # The row's classes, as the template had them: "unread", "unread flagged", " flagged", "".
+        self.classes = {
+            (seen, flagged): SafeString(("" if seen else "unread") + (" flagged" if flagged else ""))
+            for seen in (False, True)
+            for flagged in (False, True)
+        }
+        self.clips = {
+            False: SafeString('<td class="clip"></td>'),
+            True: format_html(
+                '<td class="clip"><img class="icon" src="{}" alt="{}" title="{}" width="14" height="14"></td>',
+                static("img/mail/attachment.svg"),
+                _("Has attachments"),
+                _("Has attachments"),
+            ),
+        }
+        self.no_subject = _("(no subject)")
+        self.select = _("Select “%(subject)s”")
+        self.show_thread = _("Show the conversation")
+        self._message_urls: dict[int, Callable[[int], str]] = {}
+        self._thread_urls: dict[int, Callable[[int], str]] = {}
+        self._counts: dict[int, str] = {}
+
+    def message_url(self, folder_id: int, uid: int) -> str:
+        make = self._message_urls.get(folder_id)
+        if make is None:
+            make = self._message_urls[folder_id] = url_maker("mailbox:message", folder_id)
+        return make(uid)
+
+    def thread_url(self, folder_id: int, summary_id: int) -> str:
+        make = self._thread_urls.get(folder_id)
+        if make is None:
+            make = self._thread_urls[folder_id] = url_maker("mailbox:thread", folder_id)
+        return make(summary_id)
+
+    def fill(self, row: MessageSummary | Row, *, found: bool = True) -> None:
+        """The row's markup, for webmail/_rows.html: ``row`` (with its checkbox, for a folder's
+        list) and, if ``found``, ``row_plain`` and ``row_in_folder`` (search results, without and
+        with the folder's name). ``row`` has ``who``, ``when`` and ``thread_size`` (webmail/views.py
+        ``_decorate``)."""
+        subject = row.subject or self.no_subject
+        css = self.classes[(bool(row.seen), bool(row.flagged))]
+        pick = _html(
+            '<td class="pick"><input type="checkbox" name="uid" value="{}" id="pick-{}" hx-preserve="true" '
+            'aria-label="{}"></td>',
+            row.uid,
+            row.uid,
+            self.select % {"subject": subject},
+        )
+        mark = self.marks[(bool(row.seen), bool(row.flagged))]
+        if row.thread_size > 1:
+            thread = _html(
+                '<a class="thread-count" href="{}" title="{}">{}</a>',
+                self.thread_url(row.folder_id, row.pk),
+                self.show_thread,
+                self.in_conversation(row.thread_size),
+            )
+        else:
+            thread = SafeString("")
+        if row.date:
+            local = self.dates.local(row.date)
+            when = _html(
+                '<time datetime="{}" title="{}">{}</time>',
+                local.isoformat(),
+                self.dates.format(local, "DATETIME_FORMAT"),
+                row.when,
+            )
+        else:
+            when = _html('<span class="muted">{}</span>', row.when)
+        cells = _html(
+            '<td class="who">{}</td>\n  <td class="subject">\n    <a href="{}">{}</a>\n    {}\n  </td>\n'
+            '  {}\n  <td class="when">{}</td>\n</tr>',
+            row.who,
+            self.message_url(row.folder_id, row.uid),
+            subject,
+            thread,
+            self.clips[bool(row.has_attachments)],
+            when,
+        )
+        row.row = _html('<tr class="{}">\n  {}\n  {}\n  {}', css, pick, mark, cells)
+        if not found:
+            return
+        row.row_plain = _html('<tr class="{}">\n  {}\n  {}', css, mark, cells)
+        row.row_in_folder = _html(
+            '<tr class="{}">\n  {}\n  <td class="in-folder">{}</td>\n  {}', css, mark, row.folder.name, cells
+        )
+
+    def in_conversation(self, size: int) -> str:
+        text = self._counts.get(size)
+        if text is None:
+            counted = ngettext("%(counter)s in conversation", "%(counter)s in conversation", size)
+            text = self._counts[size] = counted % {"counter": size}
+        return text
+
+
+# -- one page of a folder ---------------------------------------------------------------------
+
+
+class Row:
+    """One message of a list page: the ``LIST_FIELDS`` of its MessageSummary, as attributes,
+    without what building a model instance costs."""
+
+    def __init__(self, values: tuple) -> None:
+        self.__dict__.update(zip(LIST_FIELDS, values, strict=True))
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def page_rows(folder: Folder, bottom: int, top: int) -> list[Row]:
+    """Rows ``bottom`` to ``top`` (exclusive) of the folder, newest first: what
+    ``folder.messages.all()[bottom:top]`` gives, without fetching the rows above the page."""
+    if top <= bottom:
+        return []
+    rows = folder.messages.values_list(*LIST_FIELDS)  # ordered -date, -uid (the model's Meta)
+    count = top - bottom
+    # Counted from the oldest when that is shorter; only the synced count of a complete
+    # folder says where the end is.
+    backwards = folder.is_complete and folder.total - top < bottom
+    if backwards:
+        rows, skip = rows.reverse(), folder.total - top
+    else:
+        skip = bottom
+    if skip < ANCHOR_FROM:
+        found = list(rows[skip : skip + count])
+    else:
+        found = _from_anchor(rows, skip, count, descending=not backwards)
+    if backwards:
+        found.reverse()
+    return [Row(values) for values in found]
+
+
+def _from_anchor(rows: QuerySet, skip: int, count: int, *, descending: bool) -> list[tuple]:
+    """``rows[skip:skip + count]``: the first row's (date, UID) from the index alone, then the
+    page from that row on (the order is date, then UID, both one way)."""
+    anchor = list(rows.values_list("date", "uid")[skip : skip + 1])
+    if not anchor:
+        return []
+    moment, uid = anchor[0]
+    if moment is None:  # where a database sorts NULL dates is its own business: as asked
+        return list(rows[skip : skip + count])
+    # A range of the (folder, date, UID) index; the OR only drops the anchor's date-mates before it.
+    if descending:
+        after = Q(date__lte=moment) & (Q(date__lt=moment) | Q(uid__lte=uid))
+    else:
+        after = Q(date__gte=moment) & (Q(date__gt=moment) | Q(uid__gte=uid))
+    found = list(rows.filter(after)[:count])
+    # Rows without a date come after every dated row when NULL sorts as the smallest value and
+    # the order is descending (SQLite), or as the largest and the order ascending (PostgreSQL):
+    # asked for apart, so that the query above stays a range of the index.
+    if len(found) < count and connections[rows.db].features.nulls_order_largest != descending:
+        found += rows.filter(date__isnull=True)[: count - len(found)]
+    return found
+
+
+def thread_sizes(keys: set[str], folder_ids: list[int]) -> dict[str, int]:
+    """How many cached messages of these folders each conversation (thread key) has.
+
+    By thread key first (its index is the selective one), no join: the planners otherwise walk
+    the whole account's cache. The ORM's GROUP BY query, written out: building it cost more
+    than running it.
+    """
+    if not keys or not folder_ids:
+        return {}
+    table = connection.ops.quote_name(MessageSummary._meta.db_table)
+    in_keys, in_folders = ", ".join(["%s"] * len(keys)), ", ".join(["%s"] * len(folder_ids))
+    sql = (  # the table's name from the model, every value a parameter
+        f"SELECT thread_key, COUNT(*) FROM {table} "  # noqa: S608
+        f"WHERE thread_key IN ({in_keys}) AND folder_id IN ({in_folders}) GROUP BY thread_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*keys, *folder_ids])
+        return dict(cursor.fetchall())
