@@ -466,9 +466,16 @@ HOLD_TEXT = "Your SMTP password was refused; your mail is waiting."
 
 
 def test_the_hold_banner_shows_on_every_page_while_an_account_is_held(writer_client, writer):
+    from webmail.models import Folder
+
+    inbox = Folder.objects.create(
+        account=writer.mail_accounts.get(), name="INBOX", special_use="inbox", uidvalidity=1, synced_at=timezone.now()
+    )
+    mailbox = reverse("mailbox:folder", args=[inbox.pk])  # mailbox pages work the banner out themselves
     assert HOLD_TEXT not in writer_client.get(LIST).content.decode()
+    assert HOLD_TEXT not in writer_client.get(mailbox).content.decode()
     writer.mail_accounts.update(smtp_held_at=timezone.now(), smtp_hold_reason="535 5.7.8 bad credentials")
-    for url in (LIST, COMPOSE, reverse("accounts:settings")):
+    for url in (LIST, COMPOSE, reverse("accounts:settings"), mailbox):
         assert HOLD_TEXT in writer_client.get(url).content.decode(), url
 
 
