@@ -312,17 +312,19 @@ class Bench:
                 tasks.publish(message)  # what each message's commit does
                 published[str(message.pk)] = time.time()
         self.row("on-commit publishes", f"{n} in {time.time() - start:.2f} s; doorbells to the broker: {len(rung)}")
-        elapsed = self.wait_sent(before + n, poll=0.05) - start
+        # Polled slowly (polling is work for the database too); the end is the last acceptance.
+        self.wait_sent(before + n, poll=0.5)
         self.row("  doorbells still queued when all were sent", str(self.queued_doorbells()))
         worker_cpu, sink_cpu = cpu_seconds(pids) - worker_cpu, cpu_seconds(sink) - sink_cpu
         if spy:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
+        times = timeline()
+        elapsed = max(times[m][2] for m in ids) - start
         self.row("PIPELINE burst throughput", f"{n / elapsed:.0f} msg/s ({n} messages in {elapsed:.2f} s)")
         self.row(
             "  CPU during the burst", f"workers {worker_cpu * 1000 / n:.2f} ms/msg, sink {sink_cpu * 1000 / n:.2f}"
         )
-        times = timeline()
         self.row("  created->accepted (incl. wait in DB)", p50_p95([(times[m][2] - times[m][0]) * 1000 for m in ids]))
         self.row("  publish->accepted", p50_p95([(times[m][2] - published[m]) * 1000 for m in ids]))
         self.row("  MAIL FROM->accepted", p50_p95([(times[m][2] - times[m][1]) * 1000 for m in ids]))

@@ -97,20 +97,24 @@ def claim(
     saves_sent = MailAccount.objects.filter(pk=account_id).values_list("smtp_held_at", "server_saves_sent").first()
     if saves_sent is None or saves_sent[0] is not None:
         return token, [], {}
-    OutgoingMessage.objects.filter(id__in=ids, state__in=CLAIMABLE, due_at__lte=now).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    ).update(
-        state=MessageState.SENDING,
-        lease_owner=token,
-        lease_until=now + timedelta(seconds=settings.WEBMAIL_SEND_LEASE_SECONDS),
-        phase=Phase.ENVELOPE,
-        attempts=F("attempts") + 1,
-    )
-    rows = list(
-        OutgoingMessage.objects.filter(id__in=ids, lease_owner=token, state=MessageState.SENDING)
-        .order_by("due_at")
-        .values("id", "sender", "mime", "delivery_receipt", "attempts", "expires_at", "sent_copy")
-    )
+    lease_until = now + timedelta(seconds=settings.WEBMAIL_SEND_LEASE_SECONDS)
+    if (pg := _postgres()) is not None:
+        rows = _claim_returning(pg, ids, token, now, lease_until)
+    else:
+        OutgoingMessage.objects.filter(id__in=ids, state__in=CLAIMABLE, due_at__lte=now).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        ).update(
+            state=MessageState.SENDING,
+            lease_owner=token,
+            lease_until=lease_until,
+            phase=Phase.ENVELOPE,
+            attempts=F("attempts") + 1,
+        )
+        rows = list(
+            OutgoingMessage.objects.filter(id__in=ids, lease_owner=token, state=MessageState.SENDING)
+            .order_by("due_at")
+            .values(*CLAIMED_FIELDS)
+        )
     recipients: dict[Any, list[smtp.EnvelopeRecipient]] = {}
     taken: set = set()
     for rid, message_id, address, state in Recipient.objects.filter(message_id__in=[r["id"] for r in rows]).values_list(
@@ -142,6 +146,23 @@ def claim(
         for row in rows
     ]
     return token, envelopes, ledger
+
+
+CLAIMED_FIELDS = ("id", "sender", "mime", "delivery_receipt", "attempts", "expires_at", "sent_copy")
+
+
+def _claim_returning(pg, ids: list, token: str, now: datetime, lease_until: datetime) -> list[dict]:
+    """The claim's UPDATE on PostgreSQL, returning what the run needs in the same statement."""
+    statement = (
+        f"UPDATE {_table(OutgoingMessage)} SET state = %s, lease_owner = %s, lease_until = %s, phase = %s,"  # noqa: S608
+        " attempts = attempts + 1 WHERE id = ANY(%s::uuid[]) AND state = ANY(%s) AND due_at <= %s"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+        f" RETURNING due_at, {', '.join(CLAIMED_FIELDS)}"
+    )
+    claimable = [state.value for state in CLAIMABLE]
+    values = [MessageState.SENDING.value, token, lease_until, Phase.ENVELOPE.value, [str(i) for i in ids], claimable]
+    returned = pg.execute(statement, [*values, now, now]).fetchall()
+    return [dict(zip(CLAIMED_FIELDS, row[1:], strict=True)) for row in sorted(returned, key=lambda row: row[0])]
 
 
 def _sender_allowed(account: MailAccount, envelopes: list[smtp.Envelope]) -> dict[str, bool]:
