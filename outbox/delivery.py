@@ -199,6 +199,11 @@ def _postgres():
     Django's connection, so it is inside whatever transaction Django has open on this thread."""
     if connection.vendor != "postgresql":
         return None
+    if connection.connection is not None and (connection.connection.closed or connection.connection.broken):
+        connection.close()  # failed while used directly, out of sight of Django's error tracking
+    # What Django does before a query through the ORM: once per run (close_old_connections
+    # re-arms it), make sure a kept connection still works, e.g. after a database restart.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     return connection.connection
 

@@ -348,3 +348,21 @@ def test_a_run_that_finds_nothing_due_hangs_up_the_connection_it_dialled_ahead(s
     assert len(smtp_server.handler.auth_attempts) == 1, "the first lane dialled while the claim ran"
     assert smtp_server.handler.quits == 1, "and hung up properly"
     assert smtp_server.messages == []
+
+
+def test_runs_recover_when_the_database_drops_the_connections_they_keep(sender, smtp_server):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating another session's backend is a PostgreSQL test")
+    first = queue_message(sender, to="ann@example.test")
+    delivery.deliver(str(first.pk))  # the run's database threads now hold connections of their own
+    with connection.cursor() as cursor:  # what a database restart does to them
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    second = queue_message(sender, to="bob@example.test")
+    delivery.deliver(str(second.pk))
+    assert OutgoingMessage.objects.get(pk=second.pk).state == MessageState.SENT
+    assert len(smtp_server.wait_for(2)) == 2
