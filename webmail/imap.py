@@ -471,8 +471,23 @@ def fetch_uid_range(
         if not _positive(changed_since, MAX_MODSEQ):
             raise UnsafeArgument(f"not a MODSEQ: {changed_since!r}")
         modifiers = f"(CHANGEDSINCE {changed_since})"
+    tag = client._imap._command("UID", "FETCH", f"{low}:{high}", seq_to_parenstr_upper(items), modifiers)
+    return _fetched(client, tag, low, high)
+
+
+def fetch_sequence_range(client: IMAPClient, low: int, high: int, items: list[bytes]) -> dict[int, dict]:
+    """FETCH low:high by sequence number (the newest messages of a folder whose UIDs are not
+    known yet), as {uid: {item: value}}; ``items`` must include UID."""
+    if not (_positive(low, MAX_UID) and _positive(high, MAX_UID) and low <= high):
+        raise UnsafeArgument(f"not a sequence range: {low!r}:{high!r}")
+    tag = client._imap._command("FETCH", f"{low}:{high}", seq_to_parenstr_upper(items))
+    return _fetched(client, tag, 1, MAX_UID)
+
+
+def _fetched(client: IMAPClient, tag, low: int, high: int) -> dict[int, dict]:
+    """The answer to a FETCH command sent as ``tag``, read quickly (imapclient's reader when
+    unsure), keyed by UID; responses without a UID in low..high (unsolicited ones) dropped."""
     connection = client._imap
-    tag = connection._command("UID", "FETCH", f"{low}:{high}", seq_to_parenstr_upper(items), modifiers)
     typ, data = connection._command_complete("FETCH", tag)
     client._checkok("fetch", typ, data)
     typ, data = connection._untagged_response(typ, data, "FETCH")

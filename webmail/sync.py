@@ -310,13 +310,8 @@ def _first_sync(client: IMAPClient, folder: Folder, exists: int, uidnext: int | 
         folder.backfill_below = None
         return
     # The newest HEAD_SIZE by sequence number: the first page, before anything else.
-    client.use_uid = False
-    try:
-        first = max(1, exists - HEAD_SIZE + 1)
-        fetched = client.fetch(list(range(first, exists + 1)), ENVELOPE_ITEMS)
-    finally:
-        client.use_uid = True
-    by_uid = {uid: data for data in fetched.values() if _valid_uid(uid := data.get(b"UID"))}
+    first = max(1, exists - HEAD_SIZE + 1)
+    by_uid = imap.fetch_sequence_range(client, first, exists, ENVELOPE_ITEMS)
     _store(folder, by_uid, client)
     folder.backfill_below = min(by_uid, default=None) if first > 1 else None
     folder.synced_at = timezone.now()

@@ -75,3 +75,20 @@ def test_a_literal_in_the_middle_of_a_response_continues_on_the_next_line():
     parsed = imap.parse_fetch(data)
     assert parsed == dict(parse_fetch_response(data, True, uid_is_key=False))
     assert parsed[1][b"ENVELOPE"].subject == b"caf\xe9" and parsed[1][b"UID"] == 7
+
+
+def test_the_newest_by_sequence_number_are_what_imapclient_fetches_keyed_by_uid(reader, dovecot):
+    for n in range(1, 6):
+        dovecot.deliver(reader.user.email, make_message(n))
+    with imap.logged_in(reader) as client:
+        exists = client.select_folder("INBOX", readonly=True)[b"EXISTS"]
+        quick = imap.fetch_sequence_range(client, exists - 2, exists, sync.ENVELOPE_ITEMS)
+        client.use_uid = False
+        try:
+            plain = client.fetch(list(range(exists - 2, exists + 1)), sync.ENVELOPE_ITEMS)
+        finally:
+            client.use_uid = True
+        with pytest.raises(imap.UnsafeArgument):
+            imap.fetch_sequence_range(client, 0, exists, sync.ENVELOPE_ITEMS)
+    assert quick == {data[b"UID"]: data for data in plain.values()}
+    assert len(quick) == 3
