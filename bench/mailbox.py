@@ -58,7 +58,12 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = os.environ.get("BENCH_DATABASE", "webmail_bench_mailbox")  # dropped and re-created
 ADDRESS, PASSWORD = "bench@example.test", "bench-imap-password-not-a-secret"
 BIN = ROOT / ".venv" / "bin"
-ENV = "DJANGO_SETTINGS_MODULE=webmail.settings WEBMAIL_DEBUG=1 ALLOWED_HOSTS=127.0.0.1 WEBMAIL_LOG_LEVEL=WARNING"
+# Production settings (WEBMAIL_DEBUG=0, collected static files), minus what needs HTTPS: the
+# bench speaks plain HTTP to gunicorn where a deployment has a TLS proxy in front.
+ENV = (
+    "DJANGO_SETTINGS_MODULE=webmail.settings WEBMAIL_DEBUG=0 ALLOWED_HOSTS=127.0.0.1 WEBMAIL_LOG_LEVEL=WARNING "
+    "WEBMAIL_SECURE_COOKIES=0 WEBMAIL_SSL_REDIRECT=0"
+)
 FLOOR_ITEMS = [b"ENVELOPE", b"FLAGS", b"RFC822.SIZE"]
 FETCH_CHUNK = 2000  # what webmail.sync fetches per command, used for the floors too
 WARM_REQUESTS = 200
@@ -391,6 +396,7 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if not k.endswith("_FILE")}  # settings.py refuses X and X_FILE
         env |= dict(pair.split("=") for pair in ENV.split()) | {
             "WEBMAIL_VAR_DIR": str(self.tmp / "var"),
+            "WEBMAIL_STATIC_ROOT": str(self.tmp / "static"),
             "SECRET_KEY": secrets.token_urlsafe(50),
             "WEBMAIL_SECRET_KEYS": base64.b64encode(os.urandom(32)).decode(),
         }
@@ -406,10 +412,11 @@ class Bench:
         self.env = env
         os.environ.clear()
         os.environ.update(env)
-        command = [sys.executable, "manage.py", "migrate", "--noinput"]
-        migrate = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=min(180, self.left()))
-        if migrate.returncode:
-            raise BenchError(f"migrate failed:\n{migrate.stderr.decode()[-2000:]}")
+        for step in ("migrate", "collectstatic"):
+            command = [sys.executable, "manage.py", step, "--noinput"]
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=min(180, self.left()))
+            if done.returncode:
+                raise BenchError(f"{step} failed:\n{done.stderr.decode()[-2000:]}")
         return database
 
     def start_dovecot(self) -> None:
@@ -739,7 +746,7 @@ class Bench:
         self.header = [
             f"command: {' '.join([sys.executable, *sys.argv])}   (code: git {revision})",
             f"machine: nproc={os.cpu_count()}, {platform.platform()}, Python {platform.python_version()}",
-            f"database: {database}; gunicorn -w 2 (sync), WEBMAIL_DEBUG=1; Dovecot "
+            f"database: {database}; gunicorn -w 2 (sync), WEBMAIL_DEBUG=0; Dovecot "
             f"{subprocess.run(['dovecot', '--version'], capture_output=True, text=True).stdout.split()[0]} "
             "maildir on /tmp, IMAPS on 127.0.0.1; sync in a child process (webmail.sync.sync_folder), no worker",
         ]
