@@ -51,6 +51,15 @@ def _outbox_database_threads():
     close_database_threads()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rows and ids of an earlier test's database can come
+    back with the same keys (message sources, list milestones, publish dedup)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def owner(db) -> User:
     return UserFactory(email="owner@example.test", full_name="Olivia Owner", is_staff=True, is_superuser=True)

@@ -7,9 +7,12 @@ pattern of a message) are worked out once, dates are formatted once per day or m
 row is built from fixed markup into which every value goes escaped (``_html``, the escaping of
 ``format_html``): sender, subject and folder names are mail, untrusted text.
 
-Deep pages: ``OFFSET n`` makes the database fetch and drop n whole rows. A page here first finds
-its first row's (date, UID) with an index-only walk, then reads its rows from there on; a page
-nearer the end of a complete folder is counted from the oldest message instead.
+Deep pages: ``OFFSET n`` makes the database fetch and drop n whole rows. A page near either end
+of a folder is read with a short OFFSET (from the oldest message at the end of a complete
+folder). A page further in starts from a milestone: the (date, UID) of every thousandth row,
+worked out in one pass over the index and kept in the cache until the folder's rows change, so
+that a page costs the same wherever it is. Without milestones (rows without a date around the
+page, say), the page's first row is found with an index-only walk and the rows read from there.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import connection, connections
 from django.db.models import Q, QuerySet
 from django.templatetags.static import static
@@ -51,6 +55,9 @@ LIST_FIELDS = (
 
 # From how many rows above a page on its first row is looked up first (below, OFFSET is as quick).
 ANCHOR_FROM = 1000
+# Every this many rows a milestone; a deep page walks at most this many index entries.
+MILESTONE_EVERY = 1000
+MILESTONE_SECONDS = 3600
 
 # An integer no URL of ours holds: reverse() once with it, then put the real value in its place.
 _SLOT = 31415926535897932384
@@ -274,22 +281,73 @@ def page_rows(folder: Folder, bottom: int, top: int) -> list[Row]:
     # Counted from the oldest when that is shorter; only the synced count of a complete
     # folder says where the end is.
     backwards = folder.is_complete and folder.total - top < bottom
-    if backwards:
-        rows, skip = rows.reverse(), folder.total - top
-    else:
-        skip = bottom
+    skip = folder.total - top if backwards else bottom
     if skip < ANCHOR_FROM:
-        found = list(rows[skip : skip + count])
+        found = list((rows.reverse() if backwards else rows)[skip : skip + count])
+        if backwards:
+            found.reverse()
     else:
-        found = _from_anchor(rows, skip, count, descending=not backwards)
-    if backwards:
-        found.reverse()
+        found = _from_milestone(folder, rows, bottom, count)
+        if found is None:
+            found = _from_anchor(rows, bottom, count)
     return [Row(values) for values in found]
 
 
-def _from_anchor(rows: QuerySet, skip: int, count: int, *, descending: bool) -> list[tuple]:
+def _from_milestone(folder: Folder, rows: QuerySet, bottom: int, count: int) -> list[tuple] | None:
+    """``rows[bottom:bottom + count]`` read on from the nearest milestone above it, or None when
+    that cannot say: no dated milestone above the page, or the page reaches the rows without a
+    date at the end (SQLite sorts NULL as the smallest value; PostgreSQL puts them first)."""
+    above = [mark for mark in milestones(folder) if mark[0] <= bottom and mark[1] is not None]
+    if not above:
+        return None
+    position, moment, uid = above[-1]
+    after = Q(date__lte=moment) & (Q(date__lt=moment) | Q(uid__lte=uid))
+    found = list(rows.filter(after)[bottom - position : bottom - position + count])
+    return found if len(found) == count else None
+
+
+def milestones(folder: Folder) -> list[tuple]:
+    """The folder's milestones, newest first, as (position, date, UID); from the cache while the
+    folder's rows stay the same.
+
+    The key holds what any change of the rows changes: a new message moves UIDNEXT, a removed
+    one the count, a backfill its lower bound, a new UIDVALIDITY everything. The rows and the
+    count can disagree only while a sync is storing; a page then may be a few rows off, and the
+    folder's next key is new.
+    """
+    key = (
+        f"webmail:milestones:{folder.pk}:{folder.uidvalidity}:{folder.uidnext}:{folder.total}:"
+        f"{folder.backfill_below}:{MILESTONE_EVERY}"
+    )
+    found = cache.get(key)
+    if found is None:
+        found = _count_milestones(folder.pk)
+        cache.set(key, found, MILESTONE_SECONDS)
+    return found
+
+
+def _count_milestones(folder_id: int) -> list[tuple]:
+    """One pass over the folder's (date, UID) index in the list's order (see the model's Meta)."""
+    table = connection.ops.quote_name(MessageSummary._meta.db_table)
+    sql = (  # the table's name from the model, every value a parameter
+        "SELECT n, date, uid FROM ("  # noqa: S608
+        "SELECT date, uid, ROW_NUMBER() OVER (ORDER BY date DESC, uid DESC) - 1 AS n "
+        f"FROM {table} WHERE folder_id = %s) AS ranked WHERE n %% %s = 0 ORDER BY n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [folder_id, MILESTONE_EVERY])
+        found = cursor.fetchall()
+    if connection.vendor == "sqlite":  # dates come back as text there
+        field = MessageSummary._meta.get_field("date")
+        found = [
+            (n, connection.ops.convert_datetimefield_value(moment, field, connection), uid) for n, moment, uid in found
+        ]
+    return found
+
+
+def _from_anchor(rows: QuerySet, skip: int, count: int) -> list[tuple]:
     """``rows[skip:skip + count]``: the first row's (date, UID) from the index alone, then the
-    page from that row on (the order is date, then UID, both one way)."""
+    page from that row on."""
     anchor = list(rows.values_list("date", "uid")[skip : skip + 1])
     if not anchor:
         return []
@@ -297,15 +355,10 @@ def _from_anchor(rows: QuerySet, skip: int, count: int, *, descending: bool) -> 
     if moment is None:  # where a database sorts NULL dates is its own business: as asked
         return list(rows[skip : skip + count])
     # A range of the (folder, date, UID) index; the OR only drops the anchor's date-mates before it.
-    if descending:
-        after = Q(date__lte=moment) & (Q(date__lt=moment) | Q(uid__lte=uid))
-    else:
-        after = Q(date__gte=moment) & (Q(date__gt=moment) | Q(uid__gte=uid))
-    found = list(rows.filter(after)[:count])
-    # Rows without a date come after every dated row when NULL sorts as the smallest value and
-    # the order is descending (SQLite), or as the largest and the order ascending (PostgreSQL):
-    # asked for apart, so that the query above stays a range of the index.
-    if len(found) < count and connections[rows.db].features.nulls_order_largest != descending:
+    found = list(rows.filter(Q(date__lte=moment) & (Q(date__lt=moment) | Q(uid__lte=uid)))[:count])
+    # Where NULL sorts as the smallest value (SQLite), rows without a date come after every dated
+    # row: asked for apart, so that the query above stays a range of the index.
+    if len(found) < count and not connections[rows.db].features.nulls_order_largest:
         found += rows.filter(date__isnull=True)[: count - len(found)]
     return found
 

@@ -82,6 +82,20 @@ def _get_folder_for_user(request: HttpRequest, folder_id) -> Folder:
     return get_object_or_404(Folder.objects.select_related("account"), pk=folder_id, account__user=request.user)
 
 
+def _folder_and_siblings(request: HttpRequest, folder_id: int) -> tuple[Folder, list[Folder]]:
+    """The user's folder and every folder of its account (the sidebar's), in one query; the
+    folder is the list's own object, so a sync or recount of it shows in the sidebar too."""
+    folders = list(
+        Folder.objects.select_related("account").filter(account__user=request.user, account__folders__pk=folder_id)
+    )
+    folder = next((item for item in folders if item.pk == folder_id), None)
+    if folder is None:
+        raise Http404
+    for item in folders:
+        item.account = folder.account  # one account object for all
+    return folder, folders
+
+
 def _check_uid(uid: int) -> int:
     if uid < 1:
         raise Http404
@@ -233,7 +247,7 @@ def _sync_state(folder: Folder, *, started: float, published: bool) -> dict:
 @never_cache
 @vary_on_headers("HX-Request")
 def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
-    folder = _get_folder_for_user(request, folder_id)
+    folder, folders = _folder_and_siblings(request, folder_id)
     error = None
     published = False
     try:
@@ -262,7 +276,6 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
     for row in rows:
         row.folder = folder  # one folder: no join needed to know it
     zone = request.user.zone
-    folders = list(Folder.objects.filter(account=folder.account))  # the sidebar's, and the conversations'
     page.object_list = _decorate(rows, folder.account, zone, folder_ids=[item.pk for item in folders], found=False)
     state = _sync_state(folder, started=started, published=published)
     query = {"page": page.number, **({"t": state["started"]} if published else {})}
@@ -451,14 +464,14 @@ def _sanitized(folder: Folder, uid: int, raw: bytes, parsed: ParsedMessage, imag
 @login_required
 @never_cache
 def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
-    folder = _get_folder_for_user(request, folder_id)
+    folder, folders = _folder_and_siblings(request, folder_id)
     uid = _check_uid(uid)
     summary = folder.messages.filter(uid=uid).first()
     try:
         raw = mailbox.open_message(folder, uid, summary)
     except MailServerError as exc:
         context = {"folder": folder, "error": server_problem(exc)}
-        return _page(request, "webmail/unavailable.html", folder.account, context, status=502)
+        return _page(request, "webmail/unavailable.html", folder.account, context, status=502, folders=folders)
     if raw is None:
         raise Http404(_("This message is no longer on the server."))
     parsed = read(raw)
@@ -497,7 +510,7 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
             else 1
         ),
     }
-    return _page(request, "webmail/message.html", folder.account, context)
+    return _page(request, "webmail/message.html", folder.account, context, folders=folders)
 
 
 def _images_listed(user, address: str) -> bool:

@@ -157,11 +157,13 @@ def test_the_rows_are_what_the_old_template_made(account, selectable, show_folde
     assert squeezed(new) == squeezed(old)
 
 
+@pytest.mark.parametrize("every", [4, 1000], ids=["milestones", "no-usable-milestone"])
 @pytest.mark.parametrize("complete", [True, False])
-def test_every_window_of_rows_is_what_offset_paging_gives(account, monkeypatch, complete):
+def test_every_window_of_rows_is_what_offset_paging_gives(account, monkeypatch, complete, every):
     """Ties on the date, mail without a date, deep pages from either end: the same rows as
     ``folder.messages.all()[bottom:top]``, whichever way each page is found."""
     monkeypatch.setattr(listing, "ANCHOR_FROM", 1)  # look the first row up even one row down
+    monkeypatch.setattr(listing, "MILESTONE_EVERY", every)
     box = folder(account)
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for uid in range(1, 38):
@@ -177,6 +179,38 @@ def test_every_window_of_rows_is_what_offset_paging_gives(account, monkeypatch, 
         for bottom in range(0, 38, size):
             top = min(bottom + size, 37)
             assert [row.uid for row in listing.page_rows(box, bottom, top)] == expected[bottom:top], (bottom, top)
+
+
+def test_deep_pages_start_from_milestones_kept_until_the_rows_change(account, monkeypatch):
+    monkeypatch.setattr(listing, "ANCHOR_FROM", 10)
+    monkeypatch.setattr(listing, "MILESTONE_EVERY", 10)
+    box = folder(account)
+    for uid in range(1, 101):
+        add(box, uid)
+    counted(box)
+    box.uidnext = 101
+    box.save()
+    expected = list(box.messages.values_list("uid", flat=True))
+    marks = listing.milestones(box)
+    assert [(position, uid) for position, _date, uid in marks] == [(n, 100 - n) for n in range(0, 100, 10)]
+
+    with CaptureQueriesContext(connection) as deep:
+        assert [row.uid for row in listing.page_rows(box, 35, 40)] == expected[35:40]
+    assert len(deep) == 1, "the milestones come from the cache; the page is one range of the index"
+    assert "OFFSET 5" in deep[0]["sql"], "read on from the milestone at row 30"
+
+    # A new message on top: every row moves one down, and the folder's next key is new.
+    add(box, 101, date=datetime(2027, 1, 1, tzinfo=UTC))
+    counted(box)
+    box.uidnext = 102
+    box.save()
+    expected = list(box.messages.values_list("uid", flat=True))
+    assert [row.uid for row in listing.page_rows(box, 35, 40)] == expected[35:40] == [66, 65, 64, 63, 62]
+    # And one removed (as a move or an expunge does, UIDNEXT unchanged).
+    box.messages.filter(uid=80).delete()
+    counted(box)
+    expected = list(box.messages.values_list("uid", flat=True))
+    assert [row.uid for row in listing.page_rows(box, 15, 25)] == expected[15:25]
 
 
 def test_pages_link_each_other_and_show_the_right_rows(account, lister, monkeypatch):
@@ -221,9 +255,9 @@ def test_a_page_costs_the_same_few_queries_whatever_its_rows(account, lister, dj
     with django_assert_max_num_queries(len(one)):
         html = lister.get(f"{url}?page=1").content.decode()
     assert len(rows_of(html)) == 50
-    # Session, user, second factor, the folder, its rows, the account's folders, conversation
-    # sizes, the accounts for the switcher, the SMTP hold banner; no write.
-    assert len(one) <= 10, [query["sql"] for query in one]
+    # Session, user, second factor, the folder with its account's folders, its rows, conversation
+    # sizes, the accounts for the switcher and the SMTP hold banner; no write.
+    assert len(one) <= 7, [query["sql"] for query in one]
     assert not [query for query in one if query["sql"].startswith('UPDATE "webmail')]
 
 
