@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -202,7 +202,7 @@ def active_account_ids(window: timedelta = ACTIVE_WINDOW) -> list:
 
 
 def recount(folder: Folder) -> None:
-    counts = folder.messages.aggregate(total=Count("id"), unread=Count("id", filter=Q(seen=False)))
+    counts = sync.message_counts(folder)
     folder.total, folder.unread = counts["total"], counts["unread"]
     Folder.objects.filter(pk=folder.pk).update(total=folder.total, unread=folder.unread)
 

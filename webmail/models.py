@@ -78,6 +78,8 @@ class MessageSummary(models.Model):
         indexes = [
             models.Index(fields=["folder", "-date", "-uid"], name="summary_folder_date"),
             models.Index(fields=["folder", "-uid"], name="summary_folder_uid"),
+            # Unread counts after every sync and action: a walk of the few unread rows, not of the folder.
+            models.Index(fields=["folder"], condition=models.Q(seen=False), name="summary_folder_unread"),
         ]
 
     def __str__(self) -> str:
