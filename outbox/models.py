@@ -91,6 +91,10 @@ class OutgoingMessage(models.Model):
         indexes = [
             models.Index(fields=["state", "due_at"], name="outgoing_state_due"),
             models.Index(fields=["account", "state"], name="outgoing_account_state"),
+            # A run's claims: an account's claimable messages in due order, the next batch only.
+            models.Index(
+                fields=["account", "due_at"], condition=models.Q(state__in=CLAIMABLE), name="outgoing_claimable"
+            ),
             models.Index(fields=["user", "created_at"], name="outgoing_user_created"),
         ]
 
