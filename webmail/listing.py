@@ -301,8 +301,7 @@ def _from_milestone(folder: Folder, rows: QuerySet, bottom: int, count: int) -> 
     if not above:
         return None
     position, moment, uid = above[-1]
-    after = Q(date__lte=moment) & (Q(date__lt=moment) | Q(uid__lte=uid))
-    found = list(rows.filter(after)[bottom - position : bottom - position + count])
+    found = list(rows.filter(_from_row(moment, uid))[bottom - position : bottom - position + count])
     return found if len(found) == count else None
 
 
@@ -345,6 +344,12 @@ def _count_milestones(folder_id: int) -> list[tuple]:
     return found
 
 
+def _from_row(moment: datetime, uid: int) -> Q:
+    """The row (moment, uid) and every row after it, newest first: a range of the (folder, date,
+    UID) index; the OR only drops the row's date-mates before it."""
+    return Q(date__lte=moment) & (Q(date__lt=moment) | Q(uid__lte=uid))
+
+
 def _from_anchor(rows: QuerySet, skip: int, count: int) -> list[tuple]:
     """``rows[skip:skip + count]``: the first row's (date, UID) from the index alone, then the
     page from that row on."""
@@ -354,8 +359,7 @@ def _from_anchor(rows: QuerySet, skip: int, count: int) -> list[tuple]:
     moment, uid = anchor[0]
     if moment is None:  # where a database sorts NULL dates is its own business: as asked
         return list(rows[skip : skip + count])
-    # A range of the (folder, date, UID) index; the OR only drops the anchor's date-mates before it.
-    found = list(rows.filter(Q(date__lte=moment) & (Q(date__lt=moment) | Q(uid__lte=uid)))[:count])
+    found = list(rows.filter(_from_row(moment, uid))[:count])
     # Where NULL sorts as the smallest value (SQLite), rows without a date come after every dated
     # row: asked for apart, so that the query above stays a range of the index.
     if len(found) < count and not connections[rows.db].features.nulls_order_largest:

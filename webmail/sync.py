@@ -226,7 +226,7 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
         _backfill(client, folder, backfill_chunks)
         touched = True
 
-    # Counting a large folder's rows is a scan: not when this sync changed none of them.
+    # Counting a large folder's rows walks its index: not when this sync changed none of them.
     counts = message_counts(folder) if touched else {"total": folder.total, "unread": folder.unread}
     if not folder.backfill_below and counts["total"] != exists:
         # Something was expunged that no report covered: without QRESYNC that is how deletions

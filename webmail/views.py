@@ -91,8 +91,6 @@ def _folder_and_siblings(request: HttpRequest, folder_id: int) -> tuple[Folder, 
     folder = next((item for item in folders if item.pk == folder_id), None)
     if folder is None:
         raise Http404
-    for item in folders:
-        item.account = folder.account  # one account object for all
     return folder, folders
 
 

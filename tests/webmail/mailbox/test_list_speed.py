@@ -157,7 +157,7 @@ def test_the_rows_are_what_the_old_template_made(account, selectable, show_folde
     assert squeezed(new) == squeezed(old)
 
 
-@pytest.mark.parametrize("every", [4, 1000], ids=["milestones", "no-usable-milestone"])
+@pytest.mark.parametrize("every", [4, 1000], ids=["milestone-every-4", "milestone-every-1000"])
 @pytest.mark.parametrize("complete", [True, False])
 def test_every_window_of_rows_is_what_offset_paging_gives(account, monkeypatch, complete, every):
     """Ties on the date, mail without a date, deep pages from either end: the same rows as
