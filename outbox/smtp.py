@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiosmtplib
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from django.conf import settings
 from django.utils import timezone
 
@@ -235,9 +236,11 @@ def _classify(reply: Reply) -> str:
 async def submit(
     connection: Connection, envelope: Envelope, before_data: Callable[[], Awaitable[None]]
 ) -> SubmissionResult:
-    """One SMTP transaction. ``before_data`` runs (and must succeed) right before DATA is sent,
-    so that a crash after that point is known to be one after which the message may have gone;
-    if it raises, the transaction is reset and the exception passes on, nothing sent."""
+    """One SMTP transaction. ``before_data`` runs (and must succeed) once the recipients are
+    answered and before the message itself is sent, so that a crash after that point is known to
+    be one after which the message may have gone. The DATA command goes out meanwhile; if
+    ``before_data`` raises, the transaction is ended without the message (reset, or hung up if
+    the server is already waiting for it) and the exception passes on."""
     client = connection.client
     result = SubmissionResult()
     pending = {r.id for r in envelope.recipients}
@@ -304,26 +307,70 @@ async def submit(
         settle_all(still_open, Reply(None, f"connection lost before DATA: {_describe(exc)}"))
         return result
 
+    # DATA goes out while the mark is written: the server cannot take the message before its
+    # end, and that is sent only once the mark is committed. (A crash in between leaves a
+    # marked message that was never handed over; it is shown as uncertain all the same.)
+    started, clock = timezone.now(), time.monotonic()
+    timeout = settings.WEBMAIL_SMTP_TIMEOUT
+    go_ahead = asyncio.ensure_future(client.execute_command(b"DATA", timeout=timeout))
     try:
         await before_data()
-    except Exception:
-        await _reset(connection)  # nothing was handed over; the connection stays usable
+    except BaseException:
+        await _abandon_data(connection, go_ahead)
         raise
+    ready = False  # the server asked for the message, which is being sent
     try:
-        reply = await command("data", lambda: client.data(envelope.data, timeout=settings.WEBMAIL_SMTP_TIMEOUT * 2))
+        response = await go_ahead
+        if response.code == 354:
+            ready = True
+            response = await _send_message(client, envelope.data, timeout * 2)
     except (aiosmtplib.SMTPException, OSError) as exc:
-        # The message may or may not have been taken: never guess, never resend on our own.
         connection.broken = True
+        if not ready:  # the end of the message was never sent: nothing was handed over
+            settle_all(rcpt_ok, Reply(None, f"connection lost before the message was sent: {_describe(exc)}"))
+            return result
+        # The message may or may not have been taken: never guess, never resend on our own.
         result.uncertain = True
         result.error = f"no answer after the message was sent: {_describe(exc)}"
-        result.exchanges.append(Exchange("data", timezone.now(), 0, Reply(None, result.error)))
+        result.exchanges.append(Exchange("data", started, 0, Reply(None, result.error)))
         return result
+    reply = Reply(response.code, response.message)
+    result.exchanges.append(Exchange("data", started, int((time.monotonic() - clock) * 1000), reply))
     if _classify(reply) == "accepted":
         result.accepted = rcpt_ok
     else:
         settle_all(rcpt_ok, reply)
         await _reset(connection)
     return result
+
+
+async def _send_message(client: aiosmtplib.SMTP, data: bytes, timeout: float) -> aiosmtplib.SMTPResponse:
+    """The message after a 354, as aiosmtplib's ``data()`` sends it (line endings made CRLF,
+    leading dots doubled, then the final dot), and the server's answer."""
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    payload = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(data)) + b".\r\n"
+    protocol.write(payload)
+    try:
+        return await protocol.read_response(timeout=timeout)  # no await between: no reply can be missed
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()
+        raise
+
+
+async def _abandon_data(connection: Connection, go_ahead: asyncio.Future) -> None:
+    """The message was not marked and must not go: end the transaction without sending it."""
+    try:
+        response = await go_ahead
+    except (aiosmtplib.SMTPException, OSError):
+        connection.broken = True
+        return
+    if response.code == 354:  # the server waits for the message: hanging up ends that, and it delivers nothing
+        connection.broken = True
+        connection.client.close()
+    else:
+        await _reset(connection)
 
 
 async def _reset(connection: Connection) -> None:
