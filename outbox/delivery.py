@@ -1,10 +1,10 @@
 """The submission worker: claim due messages, submit them, record what happened.
 
 A worker claims rows with a conditional UPDATE that stamps its own lease token, so two workers
-never take the same message. No transaction is open while SMTP is spoken. All database work of
-one run happens on one thread, in small batches: under load, the marks "DATA is about to be
-sent" and the results of many messages share a transaction; on an idle queue each is written
-at once.
+never take the same message. No transaction is open while SMTP is spoken. A run's database work
+is done on two threads of its own (see ``Journal``), in batches: under load, the marks "the
+message is about to be sent" and the results of many messages share a transaction; on an idle
+queue each is written at once.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
@@ -50,6 +51,10 @@ from outbox.models import (
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
+# Under load, results wait up to RESULTS_LINGER seconds for others to share their write, up to
+# RESULTS_BATCH of them: they are not on any message's critical path.
+RESULTS_BATCH = 40
+RESULTS_LINGER = 0.01
 RUN_BUDGET_SECONDS = 30
 UNCERTAIN_TEXT = (
     "The worker stopped after the message was sent and before the server's answer was recorded: "
@@ -164,13 +169,13 @@ def _claim_returning(pg, ids: list, token: str, now: datetime, lease_until: date
     """The claim's UPDATE on PostgreSQL, returning what the run needs in the same statement."""
     statement = (
         f"UPDATE {_table(OutgoingMessage)} SET state = %s, lease_owner = %s, lease_until = %s, phase = %s,"  # noqa: S608
-        " attempts = attempts + 1 WHERE id = ANY(%s::uuid[]) AND state = ANY(%s) AND due_at <= %s"
+        " attempts = attempts + 1 WHERE id = ANY(%s::uuid[]) AND state = ANY(%s::text[]) AND due_at <= %s"
         " AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
         f" RETURNING due_at, {', '.join(CLAIMED_FIELDS)}"
     )
     claimable = [state.value for state in CLAIMABLE]
     values = [MessageState.SENDING.value, token, lease_until, Phase.ENVELOPE.value, [str(i) for i in ids], claimable]
-    returned = pg.execute(statement, [*values, now, now]).fetchall()
+    returned = _execute(pg, statement, [*values, now, now], binary=True)
     return [dict(zip(CLAIMED_FIELDS, row[1:], strict=True)) for row in sorted(returned, key=lambda row: row[0])]
 
 
@@ -221,15 +226,27 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _execute(pg, statement: str, params: list, binary: bool = False) -> list[tuple]:
+    """Run one of the hot statements on PostgreSQL with server-side parameters (dumped in C,
+    where Django's cursor quotes them in Python); returns its rows, if any. ``binary``: rows
+    come back as such, which spares both sides the hex of message bytes. Statements are
+    prepared only if the database settings say so (``prepare_threshold``), as for the ORM:
+    connection poolers may not keep them."""
+    with psycopg.Cursor(pg) as cursor:
+        cursor.execute(statement, params, binary=binary)
+        return cursor.fetchall() if cursor.description else []
+
+
 def write_marks(tokens: list[str], message_ids: list[str]) -> set[str]:
-    """Runs on the marks thread; committed before DATA is sent. Returns the ids marked: a
-    message whose lease this run lost meanwhile is not, and must not be sent."""
+    """Runs on the marks thread; committed before the message is sent (its DATA command goes
+    out meanwhile). Returns the ids marked: a message whose lease this run lost meanwhile is
+    not, and must not be sent."""
     if (pg := _postgres()) is not None:
-        rows = pg.execute(
+        statement = (
             f"UPDATE {_table(OutgoingMessage)} SET phase = %s WHERE id = ANY(%s::uuid[])"  # noqa: S608 - names from the model
-            " AND lease_owner = ANY(%s) AND state = %s RETURNING id",
-            [Phase.DATA.value, message_ids, tokens, MessageState.SENDING.value],
-        ).fetchall()
+            " AND lease_owner = ANY(%s::text[]) AND state = %s RETURNING id"
+        )
+        rows = _execute(pg, statement, [Phase.DATA.value, message_ids, tokens, MessageState.SENDING.value])
         return {str(i) for (i,) in rows}
     marked = OutgoingMessage.objects.filter(id__in=message_ids, lease_owner__in=tokens, state=MessageState.SENDING)
     if marked.update(phase=Phase.DATA) == len(message_ids):
@@ -238,53 +255,57 @@ def write_marks(tokens: list[str], message_ids: list[str]) -> set[str]:
 
 
 def write_results(outcomes: list[Outcome], ledger: dict[str, Claimed]) -> None:
-    """Runs on the results thread, one transaction per batch."""
-    with transaction.atomic():
-        _apply(outcomes, ledger, timezone.now())
-
-
-def _apply(outcomes: list[Outcome], ledger: dict[str, Claimed], now: datetime) -> None:
-    """Write what happened, from what the run knows, without reading the rows back: one query
-    for which leases are still ours, then a few grouped UPDATEs and one INSERT of attempts."""
-    ids = [o.message_id for o in outcomes]
+    """Runs on the results thread: a batch of results in one transaction. Written from what the
+    run knows, without reading the rows back, and only for the messages whose lease is still
+    the one they were sent under: if it was taken back meanwhile, this run's word no longer
+    counts."""
+    now = timezone.now()
+    messages, recipients, attempts = _settled_rows(outcomes, ledger, now)
     if (pg := _postgres()) is not None:
-        query = f"SELECT id, lease_owner FROM {_table(OutgoingMessage)} WHERE id = ANY(%s::uuid[])"  # noqa: S608
-        leases = pg.execute(query, [ids])
-    else:
-        leases = OutgoingMessage.objects.filter(id__in=ids).values_list("id", "lease_owner")
-    owned = {str(i) for i, owner in leases if owner == ledger[str(i)].token}
-    messages: list[SimpleNamespace] = []
+        _write_settled(pg, messages, recipients, attempts, now)  # one statement
+        return
+    with transaction.atomic():
+        ids = [m.pk for m, _token in messages]
+        leases = dict(OutgoingMessage.objects.filter(id__in=ids).values_list("id", "lease_owner"))
+        owned = {m.pk for m, token in messages if leases.get(uuid.UUID(m.pk)) == token}
+        _update_in_groups(Recipient, [r for r in recipients if r.message_id in owned], RECIPIENT_FIELDS)
+        DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(**dict(zip(ATTEMPT_FIELDS, row, strict=True))) for row in attempts if row[0] in owned]
+        )
+        _update_in_groups(OutgoingMessage, [m for m, _token in messages if m.pk in owned], SETTLED_FIELDS)
+
+
+def _settled_rows(outcomes: list[Outcome], ledger: dict[str, Claimed], now: datetime) -> tuple[list, list, list]:
+    """The messages' new states (each with the lease it was sent under), the recipients'
+    answers and the attempts (values in ATTEMPT_FIELDS order) of a batch of outcomes."""
+    messages: list[tuple[SimpleNamespace, str]] = []  # (new state, the lease it was sent under)
     recipients: list[SimpleNamespace] = []
-    attempts: list[DeliveryAttempt] = []
+    attempts: list[tuple] = []  # values in ATTEMPT_FIELDS order
     for outcome in outcomes:
-        if outcome.message_id not in owned:
-            continue  # the lease was taken back meanwhile: this run's word no longer counts
         claimed = ledger[outcome.message_id]
         result = outcome.result
         if result is not None:
-            recipients += _recipient_rows(result, now)
+            recipients += _recipient_rows(outcome.message_id, result, now)
             attempts += [
-                DeliveryAttempt(
-                    message_id=outcome.message_id,
-                    recipient_id=ex.recipient_id,
-                    attempt=claimed.attempts,
-                    started_at=ex.started_at,
-                    duration_ms=ex.duration_ms,
-                    step=ex.step,
-                    code=ex.reply.code,
-                    enhanced_code=ex.reply.enhanced_code,
-                    reply=ex.reply.text[:1000],
-                    tls_version=outcome.tls_version,
-                    tls_cipher=outcome.tls_cipher,
+                (
+                    outcome.message_id,
+                    ex.recipient_id,
+                    claimed.attempts,
+                    ex.started_at,
+                    ex.duration_ms,
+                    ex.step,
+                    ex.reply.code,
+                    ex.reply.enhanced_code,
+                    ex.reply.text[:1000],
+                    outcome.tls_version,
+                    outcome.tls_cipher,
                 )
                 for ex in result.exchanges
             ]
         message, given_up = _settle(outcome, claimed, now)
-        messages.append(message)
+        messages.append((message, claimed.token))
         recipients += given_up
-    _update_in_groups(Recipient, recipients, RECIPIENT_FIELDS)
-    _insert_attempts(attempts)
-    _update_in_groups(OutgoingMessage, messages, SETTLED_FIELDS)
+    return messages, recipients, attempts
 
 
 ATTEMPT_FIELDS = [
@@ -300,17 +321,7 @@ ATTEMPT_FIELDS = [
     "tls_version",
     "tls_cipher",
 ]
-
-
-def _insert_attempts(attempts: list[DeliveryAttempt]) -> None:
-    if (pg := _postgres()) is None:
-        DeliveryAttempt.objects.bulk_create(attempts)
-        return
-    with pg.cursor().copy(f"COPY {_table(DeliveryAttempt)} ({', '.join(ATTEMPT_FIELDS)}) FROM STDIN") as copy:
-        for attempt in attempts:
-            copy.write_row([getattr(attempt, name) for name in ATTEMPT_FIELDS])
-
-
+ATTEMPT_TYPES = ["uuid", "bigint", "int", "timestamptz", "int", "text", "int", "text", "text", "text", "text"]
 # What settling writes.
 SETTLED_FIELDS = [
     "state",
@@ -326,15 +337,72 @@ SETTLED_FIELDS = [
 RECIPIENT_FIELDS = ["state", "code", "enhanced_code", "reply", "updated_at"]
 
 
-def _recipient_rows(result: smtp.SubmissionResult, now: datetime) -> list[SimpleNamespace]:
+def _settle_statement() -> str:
+    """One statement for a whole batch of results on PostgreSQL: the recipients' answers, the
+    attempts and the messages' new states, each row only if its message's lease is still the
+    one it was sent under. One round trip, where separate statements cost the worker a round
+    trip (and its Python) each."""
+    message, recipient, attempt = (_table(m) for m in (OutgoingMessage, Recipient, DeliveryAttempt))
+    arrays = ", ".join(f"%s::{kind}[]" for kind in ATTEMPT_TYPES)
+    return f"""
+WITH m (id, token, state, next_attempt_at, sent_at, last_error, sent_copy, sent_copy_due_at) AS (
+    SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[],
+                         %s::text[], %s::text[], %s::timestamptz[])
+), owned AS (
+    SELECT o.id FROM {message} o JOIN m ON o.id = m.id AND o.lease_owner = m.token
+), recipients AS (
+    UPDATE {recipient} r SET state = v.state, code = v.code, enhanced_code = v.enhanced_code,
+                             reply = v.reply, updated_at = %s
+    FROM unnest(%s::bigint[], %s::uuid[], %s::text[], %s::int[], %s::text[], %s::text[])
+         AS v (id, message_id, state, code, enhanced_code, reply)
+    WHERE r.id = v.id AND v.message_id IN (SELECT id FROM owned)
+), attempts AS (
+    INSERT INTO {attempt} ({", ".join(ATTEMPT_FIELDS)})
+    SELECT * FROM unnest({arrays}) AS v ({", ".join(ATTEMPT_FIELDS)})
+    WHERE v.message_id IN (SELECT id FROM owned)
+)
+UPDATE {message} o SET state = m.state, next_attempt_at = m.next_attempt_at, lease_owner = '',
+                       lease_until = NULL, phase = %s, sent_at = m.sent_at, last_error = m.last_error,
+                       sent_copy = m.sent_copy, sent_copy_due_at = m.sent_copy_due_at
+FROM m WHERE o.id = m.id AND o.lease_owner = m.token"""  # noqa: S608 - names from the models
+
+
+_settle_sql: str | None = None
+
+
+def _write_settled(pg, messages: list[tuple[SimpleNamespace, str]], recipients, attempts, now: datetime) -> None:
+    global _settle_sql
+    if _settle_sql is None:
+        _settle_sql = _settle_statement()
+    columns = ("pk", "state", "next_attempt_at", "sent_at", "last_error", "sent_copy", "sent_copy_due_at")
+    m = [[getattr(message, name) for message, _token in messages] for name in columns]
+    m.insert(1, [token for _message, token in messages])
+    r = [
+        [getattr(row, name) for row in recipients]
+        for name in ("pk", "message_id", "state", "code", "enhanced_code", "reply")
+    ]
+    a = [list(column) for column in zip(*attempts, strict=True)] if attempts else [[] for _ in ATTEMPT_FIELDS]
+    _execute(pg, _settle_sql, [*m, now, *r, *a, Phase.NONE.value])
+
+
+def _recipient_rows(message_id: str, result: smtp.SubmissionResult, now: datetime) -> list[SimpleNamespace]:
     rows = [
-        SimpleNamespace(pk=rid, state=RecipientState.ACCEPTED, code=250, enhanced_code="", reply="", updated_at=now)
+        SimpleNamespace(
+            pk=rid,
+            message_id=message_id,
+            state=RecipientState.ACCEPTED,
+            code=250,
+            enhanced_code="",
+            reply="",
+            updated_at=now,
+        )
         for rid in result.accepted
     ]
     for state, replies in ((RecipientState.REJECTED, result.rejected), (RecipientState.DEFERRED, result.deferred)):
         rows += [
             SimpleNamespace(
                 pk=rid,
+                message_id=message_id,
                 state=state,
                 code=reply.code,
                 enhanced_code=reply.enhanced_code,
@@ -396,23 +464,15 @@ def _settle(outcome: Outcome, claimed: Claimed, now: datetime) -> tuple[SimpleNa
 
 
 def _update_in_groups(model, objects: list, fields: list[str]) -> None:
-    """Rows that end up with the same values share one UPDATE. In a batch nearly all messages
-    are sent and nearly all recipients accepted alike, so this is a handful of statements where
-    bulk_update would build a CASE per row and field."""
+    """Rows that end up with the same values share one UPDATE (the path for databases other
+    than PostgreSQL). In a batch nearly all messages are sent and nearly all recipients
+    accepted alike, so this is a handful of statements where bulk_update would build a CASE
+    per row and field."""
     groups: dict[tuple, list] = {}
     for obj in objects:
         groups.setdefault(tuple(getattr(obj, name) for name in fields), []).append(obj.pk)
-    if (pg := _postgres()) is None:
-        for values, ids in groups.items():
-            model.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
-        return
-    key = model._meta.pk
-    columns = ", ".join(f"{model._meta.get_field(name).column} = %s" for name in fields)
-    where = f"{key.column} = ANY(%s::{key.db_type(connection)}[])"
-    statement = f"UPDATE {_table(model)} SET {columns} WHERE {where}"  # noqa: S608 - names from the model
-    with pg.cursor() as cursor:
-        for values, ids in groups.items():
-            cursor.execute(statement, [*values, ids])
+    for values, ids in groups.items():
+        model.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
 
 
 class NotMarked(Exception):
@@ -425,9 +485,10 @@ class Journal:
     one transaction whatever piled up while it was busy.
 
     The "DATA is about to be sent" marks are on every message's critical path, so they have a
-    writer to themselves; results only need to be written eventually, and claims share their
-    thread. A result always follows its own mark (it exists only after the mark was committed
-    and DATA answered).
+    writer to themselves; results only need to be written eventually (under load they wait a
+    little for others to share their write), and claims share their thread. A result always
+    follows its own mark (it exists only after the mark was committed and the server answered
+    the message).
     """
 
     def __init__(self, executors: tuple[ThreadPoolExecutor, ...]) -> None:
@@ -437,6 +498,7 @@ class Journal:
         self._marks: list[tuple[str, asyncio.Future]] = []
         self._outcomes: list[Outcome] = []
         self._tasks: dict[str, asyncio.Task] = {}
+        self.in_flight = 0  # SMTP transactions under way
 
     def claimed(self, token: str, ledger: dict[str, Claimed]) -> None:
         self.tokens.append(token)
@@ -480,6 +542,8 @@ class Journal:
     async def _drain_results(self) -> None:
         loop = asyncio.get_running_loop()
         while self._outcomes:
+            if len(self._outcomes) < RESULTS_BATCH and self.in_flight:
+                await asyncio.sleep(RESULTS_LINGER)  # more are on their way: let them join this write
             outcomes, self._outcomes = self._outcomes, []
             try:
                 await loop.run_in_executor(self.results_executor, write_results, outcomes, self.ledger)
@@ -623,11 +687,14 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
                 finally:
                     opening.discard(slot)
                 live.add(slot)
+            journal.in_flight += 1
             try:
                 result = await smtp.submit(connection_, envelope, lambda e=envelope: journal.mark_data(e.message_id))
             except NotMarked:
                 log.warning("%s not sent now: it could not be marked as being sent", envelope.message_id)
                 continue
+            finally:
+                journal.in_flight -= 1
             outcome = Outcome(envelope.message_id, result, tls_version=connection_.tls_version)
             outcome.tls_cipher = connection_.tls_cipher
             journal.record(outcome)

@@ -366,3 +366,51 @@ def test_runs_recover_when_the_database_drops_the_connections_they_keep(sender, 
     delivery.deliver(str(second.pk))
     assert OutgoingMessage.objects.get(pk=second.pk).state == MessageState.SENT
     assert len(smtp_server.wait_for(2)) == 2
+
+
+def test_results_are_written_only_for_messages_whose_lease_is_still_the_runs(sender):
+    from outbox import smtp
+
+    kept = queue_message(sender, to="ann@example.test, nobody@example.test")
+    lost = queue_message(sender, to="cy@example.test")
+    _token, envelopes, ledger = delivery.claim(kept.account_id)
+    assert sorted(e.message_id for e in envelopes) == sorted([str(kept.pk), str(lost.pk)])
+    # Meanwhile the lease on one of them lapsed and another worker took it.
+    OutgoingMessage.objects.filter(pk=lost.pk).update(lease_owner="another-worker")
+    now = timezone.now()
+    outcomes = []
+    for envelope in envelopes:
+        first, *others = [r.id for r in envelope.recipients]
+        result = smtp.SubmissionResult(
+            accepted=[first], rejected={rid: smtp.Reply(550, "5.1.1 no such user") for rid in others}
+        )
+        result.exchanges = [
+            smtp.Exchange("mail", now, 2, smtp.Reply(250, "2.1.0 Ok")),
+            smtp.Exchange("rcpt", now, 1, smtp.Reply(250, "2.1.5 Ok"), first),
+            *(smtp.Exchange("rcpt", now, 1, smtp.Reply(550, "5.1.1 no such user"), rid) for rid in others),
+            smtp.Exchange("data", now, 4, smtp.Reply(250, "2.0.0 queued as 1234")),
+        ]
+        outcomes.append(delivery.Outcome(envelope.message_id, result, tls_version="TLSv1.3", tls_cipher="X25519"))
+
+    delivery.write_results(outcomes, ledger)
+
+    kept.refresh_from_db()
+    assert (kept.state, kept.lease_owner, kept.phase, kept.lease_until) == (MessageState.SENT, "", Phase.NONE, None)
+    assert kept.sent_at is not None
+    assert sorted(kept.recipients.values_list("address", "state", "code", "enhanced_code")) == [
+        ("ann@example.test", RecipientState.ACCEPTED, 250, ""),
+        ("nobody@example.test", RecipientState.REJECTED, 550, "5.1.1"),
+    ]
+    attempts = DeliveryAttempt.objects.filter(message=kept).order_by("id")
+    assert [(a.step, a.code, a.enhanced_code, a.attempt, a.tls_version) for a in attempts] == [
+        ("mail", 250, "2.1.0", 1, "TLSv1.3"),
+        ("rcpt", 250, "2.1.5", 1, "TLSv1.3"),
+        ("rcpt", 550, "5.1.1", 1, "TLSv1.3"),
+        ("data", 250, "2.0.0", 1, "TLSv1.3"),
+    ]
+    assert attempts[1].recipient.address == "ann@example.test"
+    # The other worker's message is as that worker left it: this run's word no longer counts.
+    lost.refresh_from_db()
+    assert (lost.state, lost.lease_owner, lost.phase) == (MessageState.SENDING, "another-worker", Phase.ENVELOPE)
+    assert set(lost.recipients.values_list("state", flat=True)) == {RecipientState.PENDING}
+    assert not DeliveryAttempt.objects.filter(message=lost).exists()
