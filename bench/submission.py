@@ -131,9 +131,13 @@ def timeline() -> dict[str, tuple[float, float, float]]:
     from outbox.models import DeliveryAttempt
 
     rows = DeliveryAttempt.objects.filter(step__in=("mail", "data"), code=250).order_by("message_id", "started_at")
-    rows = rows.values_list("message_id", "started_at", "duration_ms", "message__created_at")
-    mail = {str(m): s.timestamp() for m, s, _d, _c in rows}  # the last row per message is its DATA
-    return {str(m): (c.timestamp(), mail[str(m)], (s + timedelta(milliseconds=d)).timestamp()) for m, s, d, c in rows}
+    rows = list(rows.values_list("message_id", "step", "started_at", "duration_ms", "message__created_at"))
+    mail = {str(m): s.timestamp() for m, step, s, _d, _c in rows if step == "mail"}
+    return {
+        str(m): (c.timestamp(), mail[str(m)], (s + timedelta(milliseconds=d)).timestamp())
+        for m, step, s, d, c in rows
+        if step == "data"
+    }
 
 
 class Bench:
