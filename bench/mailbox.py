@@ -15,7 +15,8 @@ Per size:
 5. peak RSS (VmHWM) of the gunicorn workers and of the sync process;
 floors: imapclient fetching ENVELOPE FLAGS RFC822.SIZE for the newest 50 and for the whole folder.
 
-    .venv/bin/python bench/mailbox.py [--sizes 10000,100000] [--timeout S] [--profile] [--profile-dir DIR]
+    .venv/bin/python bench/mailbox.py [--sizes 10000,100000] [--dovecot-setting NAME=VALUE] [--timeout S]
+                                      [--profile] [--profile-dir DIR]
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import platform
 import pstats
 import pwd
 import random
+import re
 import resource
 import secrets
 import shutil
@@ -433,7 +435,7 @@ class Bench:
 
         workdir = Path(tempfile.mkdtemp(prefix="webmail-bench-dovecot-", dir="/tmp"))
         workdir.chmod(0o755)
-        self.dovecot = Dovecot(workdir, self.pki)
+        self.dovecot = Dovecot(workdir, self.pki, settings=dict(self.args.dovecot_setting))
         self.dovecot.start()
         self.dovecot.add_user(ADDRESS, PASSWORD)
         self.dovecot.login(ADDRESS).logout()  # Dovecot creates the maildir and the special folders
@@ -766,6 +768,7 @@ class Bench:
             f"database: {database}; gunicorn -w 2 (sync), WEBMAIL_DEBUG=0; Dovecot "
             f"{subprocess.run(['dovecot', '--version'], capture_output=True, text=True).stdout.split()[0]} "
             "maildir on /tmp, IMAPS on 127.0.0.1; sync in a child process (webmail.sync.sync_folder), no worker",
+            *(f"Dovecot setting: {name} = {value}" for name, value in self.args.dovecot_setting),
         ]
         print("\n".join(self.header), flush=True)
         self.row("load average at the start", " ".join(f"{x:.1f}" for x in os.getloadavg()))
@@ -800,12 +803,27 @@ def sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def dovecot_setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[a-z_]+", name.strip()) or "\n" in value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         return child_main(json.loads(sys.argv[2]))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=sizes, default=[10_000, 100_000], help="folder sizes (default 10000,100000)")
     parser.add_argument("--timeout", type=float, default=2400, help="overall limit in seconds (default 2400)")
+    parser.add_argument(
+        "--dovecot-setting",
+        type=dovecot_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="add a line to the private Dovecot's configuration (repeatable), e.g. maildir_very_dirty_syncs=yes",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the list view, a cold page and a full sync")
     parser.add_argument("--profile-dir", default="/tmp/webmail-bench-mailbox-profiles", help="where .prof files go")
     signal.signal(signal.SIGTERM, interrupted)

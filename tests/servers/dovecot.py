@@ -62,8 +62,11 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self, workdir: Path, pki: TestPKI, *, start_timeout: float = 10.0) -> None:
+    def __init__(
+        self, workdir: Path, pki: TestPKI, *, start_timeout: float = 10.0, settings: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
+        self.settings = settings or {}  # appended to the configuration, e.g. for a benchmark's variant
         self.pki = pki
         self.start_timeout = start_timeout
         self.config_path = workdir / "dovecot.conf"
@@ -225,6 +228,7 @@ class Dovecot:
                 imaps_port=self.imaps_port,
                 mailboxes=mailboxes,
             )
+            + "".join(f"{name} = {value}\n" for name, value in self.settings.items())
         )
 
     def _start_dovecot(self) -> None:
