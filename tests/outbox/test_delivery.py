@@ -78,6 +78,26 @@ def test_temporary_failures_are_retried_until_delivered_once(sender, smtp_server
     assert codes == [451, 451, 250]
 
 
+def test_a_refused_data_command_defers_the_message_without_sending_it(sender, smtp_server):
+    # The DATA command goes out while the message is being marked; refused, it hands nothing
+    # over, so the message is retried later, not left "uncertain"; the other one still goes.
+    smtp_server.handler.refuse_data_command("451 4.3.0 queue full, try again later")
+    message, other = queue_message(sender, to="ann@example.test"), queue_message(sender, to="bob@example.test")
+    delivery.deliver(str(message.pk))
+    assert [m.rcpt_tos for m in smtp_server.wait_for(1)] == [["bob@example.test"]]
+    message.refresh_from_db()
+    assert (message.state, message.phase, message.lease_owner) == (MessageState.DEFERRED, Phase.NONE, "")
+    assert message.recipients.get().state == RecipientState.DEFERRED
+    refused = DeliveryAttempt.objects.get(message=message, step="data")
+    assert (refused.code, refused.enhanced_code) == (451, "4.3.0")
+    assert OutgoingMessage.objects.get(pk=other.pk).state == MessageState.SENT
+    OutgoingMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    delivery.deliver(str(message.pk))
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(2)) == ["ann@example.test", "bob@example.test"]
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == (MessageState.SENT, 2)
+
+
 def test_a_deferred_message_waits_for_its_next_attempt(sender, smtp_server):
     smtp_server.handler.fail_next("RCPT", "450 4.2.1 mailbox busy, try again in 300 seconds")
     message = queue_message(sender, to="ann@example.test")

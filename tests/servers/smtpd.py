@@ -57,6 +57,7 @@ class _Script:
     rejected_recipients: dict[str, str] = field(default_factory=dict)
     stall_seconds: dict[str, float] = field(default_factory=dict)
     drop_after_data: bool = False
+    data_command_refusals: deque[str] = field(default_factory=deque)
 
 
 class ScriptedHandler:
@@ -91,6 +92,17 @@ class ScriptedHandler:
             raise ValueError(f"command must be one of {SCRIPTABLE_COMMANDS}, not {command!r}")
         with self._lock:
             self._script.failures.setdefault(command, deque()).extend([reply] * times)
+
+    def refuse_data_command(self, reply: str, times: int = 1) -> None:
+        """Answer the next ``times`` DATA commands themselves with ``reply`` instead of 354, so
+        that no content is asked for (``fail_next("DATA", ...)`` answers after the content)."""
+        with self._lock:
+            self._script.data_command_refusals.extend([reply] * times)
+
+    def take_data_command_refusal(self) -> str | None:
+        with self._lock:
+            queue = self._script.data_command_refusals
+            return queue.popleft() if queue else None
 
     def reject_recipient(self, address: str, reply: str = "550 5.1.1 user unknown") -> None:
         """Refuse RCPT TO ``address`` with ``reply`` until reset()."""
@@ -282,6 +294,12 @@ class _SubmissionSMTP(SMTP):
             self._counted = False
             self.event_handler.session_closed()
             super().connection_lost(exc)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if self.envelope.rcpt_tos and (reply := self.event_handler.take_data_command_refusal()):
+            await self.push(reply)
+            return
+        await super().smtp_DATA(arg)
 
     def _getparams(self, params: Any) -> dict[str, str | bool] | None:
         # aiosmtpd answers 555 to any MAIL/RCPT parameter it does not know; the
