@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -308,20 +309,21 @@ def _settled_rows(outcomes: list[Outcome], ledger: dict[str, Claimed], now: date
     return messages, recipients, attempts
 
 
-ATTEMPT_FIELDS = [
-    "message_id",
-    "recipient_id",
-    "attempt",
-    "started_at",
-    "duration_ms",
-    "step",
-    "code",
-    "enhanced_code",
-    "reply",
-    "tls_version",
-    "tls_cipher",
-]
-ATTEMPT_TYPES = ["uuid", "bigint", "int", "timestamptz", "int", "text", "int", "text", "text", "text", "text"]
+# The attempt columns, with their types in the PostgreSQL statement's arrays.
+ATTEMPT_COLUMNS = {
+    "message_id": "uuid",
+    "recipient_id": "bigint",
+    "attempt": "int",
+    "started_at": "timestamptz",
+    "duration_ms": "int",
+    "step": "text",
+    "code": "int",
+    "enhanced_code": "text",
+    "reply": "text",
+    "tls_version": "text",
+    "tls_cipher": "text",
+}
+ATTEMPT_FIELDS = list(ATTEMPT_COLUMNS)
 # What settling writes.
 SETTLED_FIELDS = [
     "state",
@@ -335,54 +337,56 @@ SETTLED_FIELDS = [
     "sent_copy_due_at",
 ]
 RECIPIENT_FIELDS = ["state", "code", "enhanced_code", "reply", "updated_at"]
+# Per row in the PostgreSQL statement (the lease and the phase are the same for all).
+SETTLED_COLUMNS = {
+    "state": "text",
+    "next_attempt_at": "timestamptz",
+    "sent_at": "timestamptz",
+    "last_error": "text",
+    "sent_copy": "text",
+    "sent_copy_due_at": "timestamptz",
+}
+RECIPIENT_COLUMNS = {"state": "text", "code": "int", "enhanced_code": "text", "reply": "text"}
 
 
+def _unnest(columns: dict[str, str]) -> str:
+    return f"unnest({', '.join(f'%s::{kind}[]' for kind in columns.values())}) AS v ({', '.join(columns)})"
+
+
+@functools.cache
 def _settle_statement() -> str:
     """One statement for a whole batch of results on PostgreSQL: the recipients' answers, the
     attempts and the messages' new states, each row only if its message's lease is still the
     one it was sent under. One round trip, where separate statements cost the worker a round
     trip (and its Python) each."""
     message, recipient, attempt = (_table(m) for m in (OutgoingMessage, Recipient, DeliveryAttempt))
-    arrays = ", ".join(f"%s::{kind}[]" for kind in ATTEMPT_TYPES)
+    messages = _unnest({"id": "uuid", "token": "text", **SETTLED_COLUMNS})
+    recipients = _unnest({"id": "bigint", "message_id": "uuid", **RECIPIENT_COLUMNS})
+    settled = ", ".join(f"{name} = m.{name}" for name in SETTLED_COLUMNS)
     return f"""
-WITH m (id, token, state, next_attempt_at, sent_at, last_error, sent_copy, sent_copy_due_at) AS (
-    SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[],
-                         %s::text[], %s::text[], %s::timestamptz[])
+WITH m AS (
+    SELECT * FROM {messages}
 ), owned AS (
     SELECT o.id FROM {message} o JOIN m ON o.id = m.id AND o.lease_owner = m.token
 ), recipients AS (
-    UPDATE {recipient} r SET state = v.state, code = v.code, enhanced_code = v.enhanced_code,
-                             reply = v.reply, updated_at = %s
-    FROM unnest(%s::bigint[], %s::uuid[], %s::text[], %s::int[], %s::text[], %s::text[])
-         AS v (id, message_id, state, code, enhanced_code, reply)
+    UPDATE {recipient} r SET {", ".join(f"{name} = v.{name}" for name in RECIPIENT_COLUMNS)}, updated_at = %s
+    FROM {recipients}
     WHERE r.id = v.id AND v.message_id IN (SELECT id FROM owned)
 ), attempts AS (
-    INSERT INTO {attempt} ({", ".join(ATTEMPT_FIELDS)})
-    SELECT * FROM unnest({arrays}) AS v ({", ".join(ATTEMPT_FIELDS)})
+    INSERT INTO {attempt} ({", ".join(ATTEMPT_COLUMNS)})
+    SELECT * FROM {_unnest(ATTEMPT_COLUMNS)}
     WHERE v.message_id IN (SELECT id FROM owned)
 )
-UPDATE {message} o SET state = m.state, next_attempt_at = m.next_attempt_at, lease_owner = '',
-                       lease_until = NULL, phase = %s, sent_at = m.sent_at, last_error = m.last_error,
-                       sent_copy = m.sent_copy, sent_copy_due_at = m.sent_copy_due_at
+UPDATE {message} o SET {settled}, lease_owner = '', lease_until = NULL, phase = %s
 FROM m WHERE o.id = m.id AND o.lease_owner = m.token"""  # noqa: S608 - names from the models
 
 
-_settle_sql: str | None = None
-
-
 def _write_settled(pg, messages: list[tuple[SimpleNamespace, str]], recipients, attempts, now: datetime) -> None:
-    global _settle_sql
-    if _settle_sql is None:
-        _settle_sql = _settle_statement()
-    columns = ("pk", "state", "next_attempt_at", "sent_at", "last_error", "sent_copy", "sent_copy_due_at")
-    m = [[getattr(message, name) for message, _token in messages] for name in columns]
-    m.insert(1, [token for _message, token in messages])
-    r = [
-        [getattr(row, name) for row in recipients]
-        for name in ("pk", "message_id", "state", "code", "enhanced_code", "reply")
-    ]
-    a = [list(column) for column in zip(*attempts, strict=True)] if attempts else [[] for _ in ATTEMPT_FIELDS]
-    _execute(pg, _settle_sql, [*m, now, *r, *a, Phase.NONE.value])
+    m = [[str(message.pk) for message, _token in messages], [token for _message, token in messages]]
+    m += [[getattr(message, name) for message, _token in messages] for name in SETTLED_COLUMNS]
+    r = [[getattr(row, name) for row in recipients] for name in ("pk", "message_id", *RECIPIENT_COLUMNS)]
+    a = [list(column) for column in zip(*attempts, strict=True)] if attempts else [[] for _ in ATTEMPT_COLUMNS]
+    _execute(pg, _settle_statement(), [*m, now, *r, *a, Phase.NONE.value])
 
 
 def _recipient_rows(message_id: str, result: smtp.SubmissionResult, now: datetime) -> list[SimpleNamespace]:

@@ -47,6 +47,22 @@ def other_client(dovecot, account, folder: str = "INBOX") -> IMAPClient:
     return client
 
 
+def delete_elsewhere(dovecot, account, delete: list[int], folder: str = "INBOX", flag: tuple = ()) -> None:
+    """Another client expunges ``delete`` (after setting ``flag`` = (uid, flag), if given)."""
+    other = other_client(dovecot, account, folder)
+    if flag:
+        other.add_flags([flag[0]], [flag[1]])
+    other.delete_messages(delete)
+    other.expunge()
+    other.logout()
+
+
+def hide_capabilities(monkeypatch, *hidden: bytes) -> None:
+    """A server without ``hidden`` (Dovecot cannot be told to hide them per connection)."""
+    original = IMAPClient.capabilities
+    monkeypatch.setattr(IMAPClient, "capabilities", lambda self: tuple(c for c in original(self) if c not in hidden))
+
+
 def test_the_session_enables_qresync_when_the_server_offers_it(reader):
     with imap.logged_in(reader) as client:
         assert {b"CONDSTORE", b"QRESYNC"} <= imap.enabled(client)
@@ -57,10 +73,7 @@ def test_messages_expunged_by_another_client_vanish_without_a_search_of_all(read
         dovecot.deliver(reader.user.email, make_message(n))
     folder = sync_inbox(reader)
     first, second, third, fourth, *_rest = uids(folder)
-    other = other_client(dovecot, reader)
-    other.delete_messages([second, fourth])
-    other.expunge()
-    other.logout()
+    delete_elsewhere(dovecot, reader, [second, fourth])
 
     start = wire.mark()
     folder = sync_inbox(reader)
@@ -114,10 +127,7 @@ def test_a_folder_name_outside_ascii_is_reselected_with_qresync(reader, dovecot,
     kept = dovecot.deliver(reader.user.email, make_message(1), folder=name)
     gone = dovecot.deliver(reader.user.email, make_message(2), folder=name)
     sync.sync_account(reader, [name])
-    other = other_client(dovecot, reader, name)
-    other.delete_messages([gone])
-    other.expunge()
-    other.logout()
+    delete_elsewhere(dovecot, reader, [gone], name)
     start = wire.mark()
     (folder,) = sync.sync_account(reader, [name])
     assert uids(folder) == [kept]
@@ -150,10 +160,7 @@ def test_vanished_reaches_the_cached_part_of_a_folder_still_being_filled(reader,
     folder = sync.sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
     cached = uids(folder)
     assert len(cached) == 3
-    other = other_client(dovecot, reader)
-    other.delete_messages([cached[0], 1])  # one cached, one not fetched yet
-    other.expunge()
-    other.logout()
+    delete_elsewhere(dovecot, reader, [cached[0], 1])  # one cached, one not fetched yet
 
     start = wire.mark()
     folder = sync.sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
@@ -179,18 +186,12 @@ def test_a_modseq_gone_backwards_refreshes_every_flag(reader, dovecot):
 
 
 def test_without_qresync_deletions_are_found_by_comparing_uids(reader, dovecot, monkeypatch, wire):
-    original = IMAPClient.capabilities
-    # A server with CONDSTORE but not QRESYNC (Dovecot cannot be told to hide it per connection).
-    monkeypatch.setattr(IMAPClient, "capabilities", lambda self: tuple(c for c in original(self) if c != b"QRESYNC"))
+    hide_capabilities(monkeypatch, b"QRESYNC")  # a server with CONDSTORE but not QRESYNC
     for n in range(1, 5):
         dovecot.deliver(reader.user.email, make_message(n))
     folder = sync_inbox(reader)
     first, second, *_rest = uids(folder)
-    other = other_client(dovecot, reader)
-    other.add_flags([first], [b"\\Flagged"])
-    other.delete_messages([second])
-    other.expunge()
-    other.logout()
+    delete_elsewhere(dovecot, reader, [second], flag=(first, b"\\Flagged"))
     dovecot.deliver(reader.user.email, make_message(5))
 
     start = wire.mark()
@@ -205,19 +206,13 @@ def test_without_qresync_deletions_are_found_by_comparing_uids(reader, dovecot, 
 
 
 def test_without_condstore_deletions_and_flags_are_still_found(reader, dovecot, monkeypatch):
-    original = IMAPClient.capabilities
-    hidden = {b"CONDSTORE", b"QRESYNC"}
-    monkeypatch.setattr(IMAPClient, "capabilities", lambda self: tuple(c for c in original(self) if c not in hidden))
+    hide_capabilities(monkeypatch, b"CONDSTORE", b"QRESYNC")
     for n in range(1, 5):
         dovecot.deliver(reader.user.email, make_message(n))
     folder = sync_inbox(reader)
     assert folder.highestmodseq is None
     first, second, *_rest = uids(folder)
-    other = other_client(dovecot, reader)
-    other.add_flags([first], [b"\\Seen"])
-    other.delete_messages([second])
-    other.expunge()
-    other.logout()
+    delete_elsewhere(dovecot, reader, [second], flag=(first, b"\\Seen"))
     folder = sync_inbox(reader)
     assert second not in uids(folder) and folder.total == 3
     assert list(folder.messages.filter(seen=True).values_list("uid", flat=True)) == [first]
