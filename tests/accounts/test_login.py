@@ -99,6 +99,29 @@ def test_the_lockout_is_per_username_not_for_everyone(client, teammate, stranger
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["Teammate@example.test", "tEAMMATE@example.test", "teammate@EXAMPLE.TEST", "TEAMMATE@Example.Test"],
+        ["  teammate@example.test", "teammate@example.test  ", " TeamMate@example.test ", "\tteammate@example.test"],
+    ],
+)
+def test_the_lockout_counts_every_spelling_of_an_address_as_one(client, teammate, settings, spellings):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        post_login(client, spellings[attempt % len(spellings)], "wrong password")
+    for spelling in [teammate.email, *spellings]:
+        response = post_login(client, spelling, PASSWORD)
+        assert response.status_code == 429, spelling
+        assert "_auth_user_id" not in client.session
+    assert AccessAttempt.objects.count() == 1
+
+
+def test_a_locked_spelling_cannot_be_dodged_with_another_for_an_unknown_address(client, db, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        post_login(client, "Nobody@Example.test", "wrong password")
+    assert post_login(client, "nobody@example.TEST ", "wrong password").status_code == 429
+
+
 def test_logout_needs_post(owner_client):
     assert owner_client.get(reverse("accounts:logout")).status_code == 405
     response = owner_client.post(reverse("accounts:logout"))
