@@ -16,10 +16,7 @@ from accounts.models import User
 
 def username(request: HttpRequest, credentials: dict | None) -> str | None:
     field = settings.AXES_USERNAME_FORM_FIELD
-    if credentials:
-        typed = credentials.get(field)
-    else:
-        typed = getattr(request, "data", request.POST).get(field)
+    typed = (credentials or getattr(request, "data", request.POST)).get(field)
     if typed is None:
         return None
     address = str(typed).strip().lower()
