@@ -12,18 +12,11 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
-from accounts.models import ConnectionCheck, Identity, MailAccount, User
+from accounts.models import AuthenticatorDevice, ConnectionCheck, Identity, MailAccount, User
 from outbox import delivery, tasks
-
-# The device admin pages of django-otp show TOTP keys; nobody needs to see those.
-for _model in (TOTPDevice, StaticDevice):
-    if admin.site.is_registered(_model):
-        admin.site.unregister(_model)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -75,7 +68,7 @@ class UserAdmin(BaseUserAdmin):
         return self.inlines if obj is not None else []
 
     def get_queryset(self, request):
-        confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        confirmed = AuthenticatorDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
         return super().get_queryset(request).annotate(_has_second_factor=Exists(confirmed))
 
     @admin.display(boolean=True, description=_("2FA"), ordering="_has_second_factor")

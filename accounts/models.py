@@ -373,3 +373,7 @@ class ConnectionCheck(models.Model):
     @property
     def ok(self) -> bool:
         return self.imap_ok and self.smtp_ok
+
+
+# The second-factor devices live in their own module; imported here so Django finds the models.
+from accounts.devices import AuthenticatorDevice, BackupCode, BackupCodeDevice  # noqa: E402, F401

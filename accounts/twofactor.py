@@ -8,22 +8,31 @@ from __future__ import annotations
 
 import base64
 import enum
-import time
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import segno
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django_otp import devices_for_user
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import crypto
+from accounts.devices import (
+    AuthenticatorDevice,
+    BackupCode,
+    BackupCodeDevice,
+    config_url,
+    new_totp_key,
+    random_backup_code,
+    totp_for,
+)
 from accounts.models import User
 
 TOTP_DEVICE_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
+SETUP_SESSION_KEY = "accounts_totp_setup"
 
 
 class Outcome(enum.Enum):
@@ -36,29 +45,61 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True)
 class Verification:
     outcome: Outcome
-    device: TOTPDevice | StaticDevice | None = None
+    device: AuthenticatorDevice | BackupCodeDevice | None = None
     retry_at: datetime | None = None
 
 
 def has_second_factor(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
-    """The unconfirmed authenticator being enrolled, made on first call and kept until confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+@dataclass(frozen=True)
+class PendingKey:
+    """An authenticator key being enrolled: it lives only in the session that asked for it."""
+
+    key: bytes
+    label: str
+
+    @property
+    def config_url(self) -> str:
+        return config_url(self.label, self.key)
 
 
-def secret_text(device: TOTPDevice) -> str:
+def pending_key(session: SessionBase, user: User) -> PendingKey:
+    """This session's enrolment key, made on first call and kept (sealed) until it is confirmed.
+
+    Each session gets its own: someone who knows only the password and opens the setup page
+    learns a key nobody will ever confirm, not the one the real user scans.
+    """
+    stored = session.get(SETUP_SESSION_KEY)
+    if stored and stored.get("user") == str(user.pk):
+        try:
+            key = bytes.fromhex(crypto.decrypt(stored["key"], context=_setup_context(user, stored["nonce"])))
+            return PendingKey(key, user.get_username())
+        except (crypto.SecretError, KeyError, ValueError):
+            pass  # sealed under a key no longer configured, or tampered with: start again
+    key, nonce = new_totp_key(), secrets.token_hex(16)
+    session[SETUP_SESSION_KEY] = {
+        "user": str(user.pk),
+        "nonce": nonce,
+        "key": crypto.encrypt(key.hex(), context=_setup_context(user, nonce)),
+    }
+    return PendingKey(key, user.get_username())
+
+
+def _setup_context(user: User, nonce: str) -> str:
+    return f"accounts.totp-setup:{user.pk}:{nonce}"
+
+
+def secret_text(pending: PendingKey) -> str:
     """The key as people type it into an app: base32, in groups of four."""
-    encoded = base64.b32encode(device.bin_key).decode().rstrip("=")
+    encoded = base64.b32encode(pending.key).decode().rstrip("=")
     return " ".join(encoded[i : i + 4] for i in range(0, len(encoded), 4))
 
 
-def qr_code_data_uri(device: TOTPDevice) -> str:
+def qr_code_data_uri(pending: PendingKey) -> str:
     # Rendered here as SVG so no third party ever sees the secret.
-    return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2, dark="#111827")
+    return segno.make(pending.config_url, error="m").svg_data_uri(scale=5, border=2, dark="#111827")
 
 
 def _normalize(token: str) -> str:
@@ -86,7 +127,7 @@ def verify(user: User, token: str, *, devices=None) -> Verification:
                 continue
             if device.verify_token(token):
                 return Verification(Outcome.OK, device)
-            if isinstance(device, TOTPDevice) and _was_valid_before(device, token):
+            if isinstance(device, AuthenticatorDevice) and device.was_used_before(token):
                 replayed = True
     if replayed:
         return Verification(Outcome.REPLAYED)
@@ -99,45 +140,56 @@ def _could_match(device, token: str) -> bool:
     # A backup code typed in must not count as a failed authenticator code, and the other way
     # round, or one kind of code would throttle the other.
     looks_like_totp = token.isdigit() and len(token) == getattr(device, "digits", 6)
-    return looks_like_totp if isinstance(device, TOTPDevice) else not looks_like_totp
+    return looks_like_totp if isinstance(device, AuthenticatorDevice) else not looks_like_totp
 
 
-def _was_valid_before(device: TOTPDevice, token: str) -> bool:
-    """True when ``token`` is a current code that was already used (so it failed as a replay)."""
-    if not token.isdigit():
-        return False
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time()
-    return totp.verify(int(token), device.tolerance)
+def confirm_enrolment(session: SessionBase, user: User, token: str) -> Verification:
+    """Make this session's pending key the user's authenticator if ``token`` is its current code.
+
+    Replacing an authenticator is allowed only to a session that passed the second factor; the
+    view asks for a current code as well (see ``verify``)."""
+    pending = pending_key(session, user)
+    totp = _matching_totp(pending, token)
+    if totp is None:
+        return Verification(Outcome.WRONG)
+    with transaction.atomic():
+        AuthenticatorDevice.objects.filter(user=user).delete()
+        # The code just typed counts as used: it cannot also pass the next sign-in.
+        device = AuthenticatorDevice.for_key(
+            user, pending.key, name=TOTP_DEVICE_NAME, confirmed=True, last_t=totp.t(), drift=totp.drift
+        )
+        device.save()
+    session.pop(SETUP_SESSION_KEY, None)
+    return Verification(Outcome.OK, device)
 
 
-def confirm_enrolment(user: User, device: TOTPDevice, token: str) -> Verification:
-    result = verify(user, token, devices=[device])
-    if result.outcome is Outcome.OK:
-        with transaction.atomic():
-            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-    return result
+def is_pending_code(pending: PendingKey, token: str) -> bool:
+    return _matching_totp(pending, token) is not None
+
+
+def _matching_totp(pending: PendingKey, token: str):
+    token = _normalize(token)
+    totp = totp_for(pending.key)
+    return totp if token.isdigit() and totp.verify(int(token), tolerance=1) else None
 
 
 def new_backup_codes(user: User) -> list[str]:
     """Replace the user's backup codes; the plain codes are returned once, to be shown once."""
     with transaction.atomic():
-        device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME)
+        device, _ = BackupCodeDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME)
         device.confirmed = True
         device.save()
-        device.token_set.all().delete()
-        codes = [StaticToken.random_token() for _ in range(settings.WEBMAIL_BACKUP_CODE_COUNT)]
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        device.codes.all().delete()
+        codes = [random_backup_code() for _ in range(settings.WEBMAIL_BACKUP_CODE_COUNT)]
+        BackupCode.objects.bulk_create(BackupCode.for_code(device, code) for code in codes)
     return codes
 
 
 def backup_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return BackupCode.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def reset(user: User) -> None:
     """Remove every second factor; the user enrols again at next login."""
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    AuthenticatorDevice.objects.filter(user=user).delete()
+    BackupCodeDevice.objects.filter(user=user).delete()

@@ -17,13 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
-from accounts.forms import LoginForm, TokenForm
+from accounts.forms import CurrentCodeForm, LoginForm, SetupForm, TokenForm
 from accounts.middleware import second_factor_exempt, second_factor_redirect
-from accounts.models import ConnectionCheck, MailAccount
+from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -46,7 +45,7 @@ def _complete_second_factor(request: HttpRequest, device) -> None:
     otp_login(request, device)
     # A new session key once the second factor is in: a key seen before this point is worthless.
     request.session.cycle_key()
-    if isinstance(device, StaticDevice):
+    if isinstance(device, BackupCodeDevice):
         left = twofactor.backup_codes_left(request.user)
         messages.warning(
             request,
@@ -114,44 +113,63 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @second_factor_exempt
 @login_required
-@sensitive_post_parameters("token")
+@sensitive_post_parameters("token", "current")
 @never_cache
 def setup(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if twofactor.has_second_factor(user) and not user.is_verified():
+    replacing = twofactor.has_second_factor(user)
+    if replacing and not user.is_verified():
         # Only someone who passed the current second factor may replace it.
         return redirect(second_factor_redirect(request, _next_url(request)))
-    device = twofactor.pending_totp_device(user)
-    form = TokenForm(request.POST or None)
+    pending = twofactor.pending_key(request.session, user)
+    form = SetupForm(request.POST or None, replacing=replacing)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            verification = twofactor.confirm_enrolment(user, device, form.cleaned_data["token"])
-            if verification.outcome is twofactor.Outcome.OK:
-                _complete_second_factor(request, device)
-                codes = twofactor.new_backup_codes(user)
-                return render(
-                    request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
-                )
-            message, status = _token_error(verification)
-            form.add_error("token", message)
+            # The new code is checked first: it is not used up, where a current code would be.
+            if not twofactor.is_pending_code(pending, form.cleaned_data["token"]):
+                form.add_error("token", _token_error(twofactor.Verification(twofactor.Outcome.WRONG))[0])
+            elif replacing and (current := twofactor.verify(user, form.cleaned_data["current"])).outcome is not (
+                twofactor.Outcome.OK
+            ):
+                message, status = _token_error(current)
+                form.add_error("current", message)
+            else:
+                verification = twofactor.confirm_enrolment(request.session, user, form.cleaned_data["token"])
+                if verification.outcome is twofactor.Outcome.OK:
+                    _complete_second_factor(request, verification.device)
+                    codes = twofactor.new_backup_codes(user)
+                    context = {"codes": codes, "next": _next_url(request), "first": True}
+                    return render(request, "accounts/backup_codes.html", context)
+                form.add_error("token", _token_error(verification)[0])
     context = {
         "form": form,
         "next": _next_url(request),
-        "qr_code": twofactor.qr_code_data_uri(device),
-        "secret": twofactor.secret_text(device),
-        "replacing": twofactor.has_second_factor(user),
+        "qr_code": twofactor.qr_code_data_uri(pending),
+        "secret": twofactor.secret_text(pending),
+        "replacing": replacing,
     }
     return render(request, "accounts/setup.html", context, status=status)
 
 
-@require_POST
 @login_required
+@sensitive_post_parameters("current")
 @never_cache
 def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
-    codes = twofactor.new_backup_codes(request.user)
-    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": "", "first": False})
+    """New backup codes, for a current code: a stolen session cannot mint codes of its own."""
+    form = CurrentCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            verification = twofactor.verify(request.user, form.cleaned_data["current"])
+            if verification.outcome is twofactor.Outcome.OK:
+                codes = twofactor.new_backup_codes(request.user)
+                return render(request, "accounts/backup_codes.html", {"codes": codes, "next": "", "first": False})
+            message, status = _token_error(verification)
+            form.add_error("current", message)
+    return render(request, "accounts/backup_codes_confirm.html", {"form": form}, status=status)
 
 
 @login_required

@@ -493,12 +493,13 @@ class Bench:
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
         from django.contrib.sessions.backends.db import SessionStore
         from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
 
+        from accounts.devices import AuthenticatorDevice, new_totp_key
         from accounts.models import MailAccount, Security, User
 
         user = User.objects.create_user(ADDRESS, None, full_name="Bench Reader")
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        device = AuthenticatorDevice.for_key(user, new_totp_key(), name="Authenticator app", confirmed=True)
+        device.save()
         account = MailAccount(user=user, imap_host="127.0.0.1", imap_port=self.dovecot.imaps_port)
         account.imap_security, account.ca_certificates = Security.TLS, self.pki.ca_pem
         account.set_secret("imap_password", PASSWORD)

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.devices import AuthenticatorDevice, new_totp_key
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
 
@@ -75,11 +75,13 @@ def stranger(db) -> User:
     return UserFactory(email="stranger@example.test", full_name="Sam Stranger")
 
 
-def enrol_totp(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+def enrol_totp(user: User) -> AuthenticatorDevice:
+    device = AuthenticatorDevice.for_key(user, new_totp_key(), name="Authenticator app", confirmed=True)
+    device.save()
+    return device
 
 
-def current_code(device: TOTPDevice) -> str:
+def current_code(device: AuthenticatorDevice) -> str:
     device.refresh_from_db()
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
 
@@ -88,7 +90,7 @@ def sign_in(client: Client, user: User, *, verified: bool = True) -> Client:
     """A session past the password step, and past the second factor unless verified=False."""
     client.force_login(user)
     if verified:
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol_totp(user)
+        device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first() or enrol_totp(user)
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()

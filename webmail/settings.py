@@ -77,9 +77,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # django-otp's core only: its TOTP and static device plugins store their secrets in plain
+    # text, so the devices are accounts' own (accounts/devices.py), sealed at rest.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "django_htmx",
     "axes",
     "csp",

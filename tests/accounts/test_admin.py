@@ -1,9 +1,7 @@
 from django.urls import reverse
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import twofactor
-from accounts.models import Identity, MailAccount
+from accounts.models import AuthenticatorDevice, BackupCodeDevice, Identity, MailAccount
 from tests.conftest import enrol_totp, sign_in
 from tests.factories import MailAccountFactory, UserFactory
 
@@ -112,7 +110,8 @@ def test_an_empty_password_field_keeps_the_stored_password(owner_client, db):
 
 
 def test_totp_keys_are_not_browsable_in_the_admin(owner_client):
-    assert owner_client.get("/admin/otp_totp/totpdevice/").status_code == 404
+    for path in ("/admin/otp_totp/totpdevice/", "/admin/accounts/authenticatordevice/", "/admin/accounts/backupcode/"):
+        assert owner_client.get(path).status_code == 404, path
 
 
 def test_the_admin_resets_a_users_second_factor(owner_client, db):
@@ -124,8 +123,8 @@ def test_the_admin_resets_a_users_second_factor(owner_client, db):
         {"action": "reset_second_factor", "_selected_action": [user.pk]},
     )
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=user).exists()
-    assert not StaticDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
+    assert not BackupCodeDevice.objects.filter(user=user).exists()
 
 
 def test_a_reset_user_must_enrol_again_at_next_request(client, owner_client, teammate):
