@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import twofactor
@@ -73,3 +74,19 @@ class SecondFactorMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(target)
         return HttpResponseRedirect(target)
+
+
+class PrivatePagesMiddleware:
+    """Every page a signed-in person sees is theirs alone: no browser or proxy may keep a copy
+    (the back button after sign-out, a shared computer). A response that sets its own
+    Cache-Control (a message image sent with a private max-age, say) keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
