@@ -25,7 +25,8 @@ from accounts.models import MailAccount, Security, is_loopback
 
 
 class AuthenticationRefused(MailServerError):
-    """The server refused the account's password (535 / 5.7.8): retrying cannot help."""
+    """The server refused to log the account in for good (535 / 5.7.8: the password; other 5xx:
+    how we log in): retrying cannot help."""
 
     def __init__(self, message: str, code: int, reply: str) -> None:
         super().__init__(message)
@@ -62,14 +63,29 @@ async def connect(account: MailAccount, timeout: float | None = None) -> aiosmtp
         if isinstance(exc, MailServerError):
             raise
         if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-            words = f"{exc.code} {_first_line(exc.message)}"
-            raise AuthenticationRefused(f"authentication failed ({words})", exc.code, exc.message) from None
+            raise _auth_failure(exc.code, exc.message) from None
         if isinstance(exc, aiosmtplib.SMTPResponseException):
             raise MailServerError(f"the server refused ({exc.code} {_first_line(exc.message)})") from None
         if isinstance(exc, aiosmtplib.SMTPException | OSError):
             raise MailServerError(_describe(exc)) from exc
         raise
     return client
+
+
+def _auth_failure(code: int, message: str) -> MailServerError:
+    """What a refused AUTH means (RFC 4954). 4xx (454 4.7.0: the server's password backend is
+    down) passes: the mail waits and is retried like after any temporary failure. 535 and
+    5.7.8 say the password is wrong. The other 5xx (534 5.7.9 mechanism too weak, 538 5.7.11
+    encryption required, 504 mechanism unknown ...) say how we log in is not accepted: retrying
+    cannot fix that either, so they hold the account as well, in the server's own words, for
+    whoever changes the account's settings; mail held is sent once the hold is released."""
+    words = f"{code} {_first_line(message)}".strip()
+    enhanced = Reply(code, message).enhanced_code
+    if 400 <= code < 500 or enhanced.startswith("4."):
+        return MailServerError(f"the server could not log the account in just now ({words})")
+    if code == 535 or enhanced == "5.7.8":
+        return AuthenticationRefused(f"authentication failed: the password was refused ({words})", code, message)
+    return AuthenticationRefused(f"the server refuses this way of logging in ({words})", code, message)
 
 
 async def _check_login(account: MailAccount) -> str:

@@ -148,6 +148,42 @@ def test_a_refused_password_holds_the_account(sender, smtp_server):
     assert len(smtp_server.wait_for(2)) == 2
 
 
+def test_a_temporary_auth_failure_defers_the_mail_and_does_not_hold_the_account(sender, smtp_server):
+    # The server's password backend is briefly down: nothing an admin needs to fix.
+    smtp_server.handler.answer_auth("454 4.7.0 Temporary authentication failure")
+    first = queue_message(sender, to="ann@example.test")
+    second = queue_message(sender, to="bob@example.test")
+    delivery.deliver(str(first.pk))
+    account = sender.mail_accounts.get()
+    assert (account.smtp_held_at, account.smtp_hold_reason) == (None, "")
+    rows = OutgoingMessage.objects.filter(pk__in=[first.pk, second.pk])
+    assert set(rows.values_list("state", flat=True)) == {MessageState.DEFERRED}
+    assert all(m.next_attempt_at > timezone.now() for m in rows)
+    assert "454" in DeliveryAttempt.objects.filter(message=first, step="connect").get().reply
+    assert smtp_server.messages == []
+
+    smtp_server.handler.answer_auth(None)  # the backend is back
+    rows.update(next_attempt_at=timezone.now())
+    delivery.deliver(str(first.pk))
+    assert len(smtp_server.wait_for(2)) == 2
+    assert set(rows.values_list("state", "attempts")) == {(MessageState.SENT, 2)}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["534 5.7.9 Authentication mechanism is too weak", "538 5.7.11 Encryption required for requested mechanism"],
+)
+def test_an_auth_refusal_that_retrying_cannot_fix_holds_the_account_with_the_servers_words(sender, smtp_server, reply):
+    smtp_server.handler.answer_auth(reply)
+    message = queue_message(sender, to="ann@example.test")
+    delivery.deliver(str(message.pk))
+    account = sender.mail_accounts.get()
+    assert account.smtp_held_at is not None
+    assert reply[:3] in account.smtp_hold_reason
+    assert "password" not in account.smtp_hold_reason, "the password is not what is wrong"
+    assert OutgoingMessage.objects.get(pk=message.pk).state == MessageState.HELD
+
+
 def test_a_dropped_connection_after_data_leaves_the_message_uncertain(sender, smtp_server):
     smtp_server.handler.drop_after_data()
     message = queue_message(sender, to="ann@example.test")

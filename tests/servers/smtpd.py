@@ -58,6 +58,7 @@ class _Script:
     stall_seconds: dict[str, float] = field(default_factory=dict)
     drop_after_data: bool = False
     data_command_refusals: deque[str] = field(default_factory=deque)
+    auth_reply: str | None = None
 
 
 class ScriptedHandler:
@@ -98,6 +99,17 @@ class ScriptedHandler:
         that no content is asked for (``fail_next("DATA", ...)`` answers after the content)."""
         with self._lock:
             self._script.data_command_refusals.extend([reply] * times)
+
+    def answer_auth(self, reply: str | None) -> None:
+        """Answer every AUTH with ``reply`` (say "454 4.7.0 ..." while the server's password
+        backend is down), whatever the password, until called with None or reset()."""
+        with self._lock:
+            self._script.auth_reply = reply
+
+    @property
+    def auth_reply(self) -> str | None:
+        with self._lock:
+            return self._script.auth_reply
 
     def take_data_command_refusal(self) -> str | None:
         with self._lock:
@@ -405,6 +417,8 @@ class SMTPServer:
         if isinstance(auth_data, LoginPassword):
             login = auth_data.login.decode("utf-8", "replace")
             self.handler.record_auth_attempt(login)
+            if reply := self.handler.auth_reply:
+                return AuthResult(success=False, handled=False, message=reply)
             expected = self.users.get(login)
             if expected is not None and expected.encode() == auth_data.password:
                 return AuthResult(success=True, auth_data=auth_data)
