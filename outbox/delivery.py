@@ -390,19 +390,12 @@ def _write_settled(pg, messages: list[tuple[SimpleNamespace, str]], recipients, 
 
 
 def _recipient_rows(message_id: str, result: smtp.SubmissionResult, now: datetime) -> list[SimpleNamespace]:
-    rows = [
-        SimpleNamespace(
-            pk=rid,
-            message_id=message_id,
-            state=RecipientState.ACCEPTED,
-            code=250,
-            enhanced_code="",
-            reply="",
-            updated_at=now,
-        )
-        for rid in result.accepted
-    ]
-    for state, replies in ((RecipientState.REJECTED, result.rejected), (RecipientState.DEFERRED, result.deferred)):
+    rows = []
+    for state, replies in (
+        (RecipientState.ACCEPTED, result.accepted),
+        (RecipientState.REJECTED, result.rejected),
+        (RecipientState.DEFERRED, result.deferred),
+    ):
         rows += [
             SimpleNamespace(
                 pk=rid,

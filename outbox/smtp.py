@@ -186,7 +186,10 @@ class Envelope:
 class SubmissionResult:
     """What happened to one message on one connection."""
 
-    accepted: list[int] = field(default_factory=list)
+    # Recipient id -> the reply that settled it. For the accepted, the end of DATA's: that is the
+    # answer that took the message (and names it, "queued as ..."); RCPT's only took the
+    # address, and stays in the attempt log.
+    accepted: dict[int, Reply] = field(default_factory=dict)
     deferred: dict[int, Reply] = field(default_factory=dict)
     rejected: dict[int, Reply] = field(default_factory=dict)
     uncertain: bool = False
@@ -353,7 +356,7 @@ async def submit(
     reply = Reply(response.code, response.message)
     result.exchanges.append(Exchange("data", started, int((time.monotonic() - clock) * 1000), reply))
     if _classify(reply) == "accepted":
-        result.accepted = rcpt_ok
+        result.accepted = dict.fromkeys(rcpt_ok, reply)
     else:
         settle_all(rcpt_ok, reply)
         await _reset(connection)

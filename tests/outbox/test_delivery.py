@@ -24,7 +24,10 @@ def test_a_queued_message_is_submitted_and_recorded(sender, smtp_server, django_
     message.refresh_from_db()
     assert message.state == MessageState.SENT
     assert message.phase == Phase.NONE and message.lease_owner == ""
-    assert set(message.recipients.values_list("state", flat=True)) == {RecipientState.ACCEPTED}
+    # Each accepted recipient keeps the answer that took the message for it: the end of DATA's.
+    assert set(message.recipients.values_list("state", "code", "enhanced_code", "reply")) == {
+        (RecipientState.ACCEPTED, 250, "2.0.0", "2.0.0 OK queued")
+    }
     steps = list(DeliveryAttempt.objects.filter(message=message).values_list("step", "code"))
     assert steps == [("mail", 250), ("rcpt", 250), ("rcpt", 250), ("data", 250)]
     assert DeliveryAttempt.objects.filter(message=message).first().tls_version.startswith("TLS")
@@ -438,7 +441,8 @@ def test_results_are_written_only_for_messages_whose_lease_is_still_the_runs(sen
     for envelope in envelopes:
         first, *others = [r.id for r in envelope.recipients]
         result = smtp.SubmissionResult(
-            accepted=[first], rejected={rid: smtp.Reply(550, "5.1.1 no such user") for rid in others}
+            accepted={first: smtp.Reply(250, "2.0.0 queued as 1234")},
+            rejected={rid: smtp.Reply(550, "5.1.1 no such user") for rid in others},
         )
         result.exchanges = [
             smtp.Exchange("mail", now, 2, smtp.Reply(250, "2.1.0 Ok")),
@@ -454,9 +458,10 @@ def test_results_are_written_only_for_messages_whose_lease_is_still_the_runs(sen
     assert (kept.state, kept.lease_owner, kept.phase, kept.lease_until) == (MessageState.SENT, "", Phase.NONE, None)
     assert kept.sent_at is not None
     assert sorted(kept.recipients.values_list("address", "state", "code", "enhanced_code")) == [
-        ("ann@example.test", RecipientState.ACCEPTED, 250, ""),
+        ("ann@example.test", RecipientState.ACCEPTED, 250, "2.0.0"),
         ("nobody@example.test", RecipientState.REJECTED, 550, "5.1.1"),
     ]
+    assert kept.recipients.get(address="ann@example.test").reply == "2.0.0 queued as 1234"
     attempts = DeliveryAttempt.objects.filter(message=kept).order_by("id")
     assert [(a.step, a.code, a.enhanced_code, a.attempt, a.tls_version) for a in attempts] == [
         ("mail", 250, "2.1.0", 1, "TLSv1.3"),
