@@ -14,7 +14,7 @@ import email.policy
 import logging
 import mimetypes
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -74,6 +74,22 @@ class Draft:
             *((RecipientKind.CC, m) for m in self.cc),
             *((RecipientKind.BCC, m) for m in self.bcc),
         ]
+
+    def deduplicated(self) -> Draft:
+        """Each address once, where it first appears: To wins over Cc, Cc over Bcc."""
+        seen: set[str] = set()
+
+        def first_seen(mailboxes: list[Mailbox]) -> list[Mailbox]:
+            kept = []
+            for mailbox in mailboxes:
+                # Domains are already lower case; servers treat local parts alike in any case.
+                key = mailbox.address.lower()
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(mailbox)
+            return kept
+
+        return replace(self, to=first_seen(self.to), cc=first_seen(self.cc), bcc=first_seen(self.bcc))
 
 
 class SendRefused(Exception):
@@ -226,6 +242,7 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
 
     if draft.identity.user_id != user.pk:
         raise SendRefused(_("You can only send from your own addresses."))
+    draft = draft.deduplicated()
     recipients = draft.recipients
     if not recipients:
         raise SendRefused(_("Add at least one recipient."))
@@ -267,15 +284,9 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
             scheduled=draft.send_at is not None and draft.send_at > now,
             expires_at=due_at + timedelta(seconds=settings.WEBMAIL_MESSAGE_LIFETIME_SECONDS),
         )
-        seen: set[str] = set()
-        rows = []
-        for kind, mailbox in recipients:
-            if mailbox.address.lower() in seen:
-                continue
-            seen.add(mailbox.address.lower())
-            rows.append(
-                Recipient(message=message, address=mailbox.address, display_name=mailbox.display_name[:200], kind=kind)
-            )
-        Recipient.objects.bulk_create(rows)
+        Recipient.objects.bulk_create(
+            Recipient(message=message, address=mailbox.address, display_name=mailbox.display_name[:200], kind=kind)
+            for kind, mailbox in recipients
+        )
         transaction.on_commit(lambda: publish(message))
     return message

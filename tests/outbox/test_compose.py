@@ -177,3 +177,31 @@ def test_enqueue_refuses_a_message_without_recipients(identity, teammate):
     with pytest.raises(SendRefused):
         enqueue(teammate, Draft(identity=identity, to=[]))
     assert OutgoingMessage.objects.count() == 0
+
+
+def test_duplicates_do_not_count_towards_the_recipient_limit(identity, teammate, settings):
+    settings.WEBMAIL_MAX_RECIPIENTS = 2
+    draft = Draft(
+        identity=identity,
+        to=parse_addresses("Ann <ann@example.test>, ann@EXAMPLE.test, bob@example.test"),
+        cc=parse_addresses("ANN@example.test, bob@example.test"),
+        bcc=parse_addresses("bob@example.test"),
+    )
+    message = enqueue(teammate, draft)
+    assert list(message.recipients.values_list("address", "kind")) == [
+        ("ann@example.test", "to"),
+        ("bob@example.test", "to"),
+    ]
+    parsed = email.message_from_bytes(bytes(message.mime), policy=email.policy.default)
+    assert parsed["To"] == "Ann <ann@example.test>, bob@example.test"
+    assert "Cc" not in parsed, "a recipient already in To is not repeated in Cc"
+
+
+def test_the_recipient_limit_counts_distinct_addresses(identity, teammate, settings):
+    settings.WEBMAIL_MAX_RECIPIENTS = 2
+    draft = Draft(
+        identity=identity, to=parse_addresses("a@example.test, b@example.test"), cc=parse_addresses("c@x.test")
+    )
+    with pytest.raises(SendRefused, match="at most 2 recipients"):
+        enqueue(teammate, draft)
+    assert OutgoingMessage.objects.count() == 0
