@@ -236,6 +236,21 @@ def check_rate(user: User, now: datetime) -> None:
             )
 
 
+def _one_sender_at_a_time(user: User) -> None:
+    # Held until the caller's transaction ends, so that two tabs cannot both slip under the limit.
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+
+
+def resend(user: User, message: OutgoingMessage) -> OutgoingMessage | None:
+    """``delivery.resend``, counted against the per-user limit like any other message."""
+    from outbox import delivery
+
+    with transaction.atomic():
+        _one_sender_at_a_time(user)
+        check_rate(user, timezone.now())
+        return delivery.resend(message)
+
+
 def enqueue(user: User, draft: Draft) -> OutgoingMessage:
     """Store the message and its recipients in one transaction; the worker is told on commit."""
     from outbox.tasks import publish  # the task module imports this package's modules, not the reverse
@@ -266,8 +281,7 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
         )
     due_at = draft.send_at if draft.send_at and draft.send_at > now else now + timedelta(seconds=undo_delay(user))
     with transaction.atomic():
-        # One sender at a time per user, so that two tabs cannot both slip under the limit.
-        User.objects.select_for_update().filter(pk=user.pk).exists()
+        _one_sender_at_a_time(user)
         check_rate(user, now)
         message = OutgoingMessage.objects.create(
             user=user,

@@ -249,7 +249,11 @@ def retry_now(request: HttpRequest, message_id) -> HttpResponse:
 @login_required
 def resend(request: HttpRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
-    copy = delivery.resend(message) if message.can_resend else None
+    try:
+        copy = compose.resend(request.user, message) if message.can_resend else None
+    except compose.SendRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("outbox:detail", message_id=message.pk)
     if copy is None:
         messages.error(
             request,

@@ -460,6 +460,20 @@ def test_resend_of_a_message_that_reached_everyone_is_refused(writer_client, wri
     assert OutgoingMessage.objects.count() == 1
 
 
+def test_send_again_counts_towards_the_sending_limit(writer_client, writer, settings):
+    settings.WEBMAIL_SEND_LIMIT_PER_HOUR = 1
+    message = queue_message(writer, to="ann@example.test, bob@example.test")
+    OutgoingMessage.objects.filter(pk=message.pk).update(state=MessageState.SENT)
+    message.recipients.filter(address="ann@example.test").update(state=RecipientState.ACCEPTED)
+    message.recipients.filter(address="bob@example.test").update(state=RecipientState.REJECTED)
+    response = writer_client.post(reverse("outbox:resend", args=[message.pk]))
+    assert response["Location"] == detail_url(message)
+    assert flash(response)[0].startswith("You have reached the sending limit. You can send again at")
+    assert OutgoingMessage.objects.count() == 1
+    message.refresh_from_db()
+    assert message.resent_as_id is None, "the message can still be sent again later"
+
+
 # -- the hold ---------------------------------------------------------------------------------
 
 HOLD_TEXT = "Your SMTP password was refused; your mail is waiting."
