@@ -126,7 +126,8 @@ def parse_addresses(raw: str) -> list[Mailbox]:
         header = _HEADER_PARSER("To", raw)
     except Exception:  # the parser raises several exception types on garbage
         raise ValidationError(_("This is not a list of email addresses.")) from None
-    if header.defects:
+    # A non-ASCII local part parses fine; _mailbox explains why it cannot be sent to.
+    if any(not isinstance(defect, email.errors.NonASCIILocalPartDefect) for defect in header.defects):
         raise ValidationError(
             _("Check the addresses: separate them with commas, like Ann <ann@example.org>, bob@example.org.")
         )
@@ -145,8 +146,14 @@ def _mailbox(address) -> Mailbox:
     if has_control_characters(address.display_name) or has_control_characters(shown):
         raise ValidationError(_("Addresses cannot contain line breaks or control characters."))
     if not address.username.isascii():
+        # Such an address needs the server's SMTPUTF8 extension and an 8-bit message, and the
+        # submission path sends 7-bit messages without SMTPUTF8, whatever the server offers.
         raise ValidationError(
-            _("%(address)s: addresses with non-ASCII before the @ are not supported.") % {"address": shown}
+            _(
+                "%(address)s needs SMTPUTF8 (non-ASCII letters before the @). This webmail cannot send to such "
+                "addresses yet, whatever your mail server offers."
+            )
+            % {"address": shown}
         )
     try:
         domain = address.domain.encode("idna").decode("ascii").lower()

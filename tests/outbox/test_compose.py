@@ -72,6 +72,15 @@ def test_bad_address_lists_are_refused(raw):
         parse_addresses(raw)
 
 
+@pytest.mark.parametrize("raw", ["jörg@example.test", "Ann <ann@example.test>, Jörg <jörg@bücher.example>"])
+def test_a_non_ascii_local_part_is_explained_as_needing_smtputf8(raw):
+    with pytest.raises(ValidationError) as refused:
+        parse_addresses(raw)
+    (message,) = refused.value.messages
+    assert message.startswith("jörg@")
+    assert "needs SMTPUTF8" in message and "cannot send to such addresses yet" in message
+
+
 # -- build_mime -------------------------------------------------------------------------------
 
 

@@ -146,6 +146,13 @@ def test_an_invalid_address_is_explained_next_to_its_field(writer_client, writer
     assert OutgoingMessage.objects.count() == 0
 
 
+def test_a_non_ascii_local_part_is_explained_next_to_its_field(writer_client, writer):
+    response = post_compose(writer_client, writer, to="Jörg <jörg@example.test>")
+    assert response.status_code == 400
+    assert "jörg@example.test needs SMTPUTF8" in field_html(response, "to")
+    assert 'value="Jörg &lt;jörg@example.test&gt;"' in field_html(response, "to"), "what was typed is kept"
+
+
 def test_a_line_break_in_the_subject_is_refused(writer_client, writer):
     response = post_compose(writer_client, writer, subject="Hi\r\nBcc: evil@example.test")
     assert response.status_code == 400
