@@ -11,7 +11,12 @@ Redis db 14 (flushed) when REDIS_URL is set; tests/servers' aiosmtpd (STARTTLS +
    drain is timed from there to the last acceptance;
 3. raw aiosmtplib sending the same stored bytes over 1 and 4 connections, workers stopped.
 
+With ``--big N`` instead: N messages of about 25 MB (a 18.2 MB attachment) stored at once and
+drained by the idle worker, with the worker processes' resident memory before (warmed up by a few
+small messages) and their peak (VmHWM) during the drain; then raw aiosmtplib over one connection.
+
     .venv/bin/python bench/submission.py [--messages N] [--workers W] [--concurrency C]
+    .venv/bin/python bench/submission.py --big 8
 """
 
 from __future__ import annotations
@@ -126,6 +131,20 @@ def make_draft(identity: Any, i: int, rng: random.Random, size: int = 9500) -> A
     return Draft(identity=identity, to=to, subject=f"Notes from the planning meeting, part {i}", body=body)
 
 
+def make_big_draft(identity: Any, i: int, size: int) -> Any:
+    """A short text with an attachment of ``size`` random bytes (base64: about 4/3 of that)."""
+    from outbox.compose import Attachment, Draft, Mailbox
+
+    attachment = Attachment(f"archive-{i}.bin", "application/octet-stream", os.urandom(size))
+    to = [Mailbox(f"Reader {i}", f"reader{i}@example.test")]
+    return Draft(identity=identity, to=to, subject=f"The archive, part {i}", body="Attached.", attachments=[attachment])
+
+
+def status_kb(pid: int, field: str) -> int:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return int(next(line for line in lines if line.startswith(field)).split()[1])
+
+
 def timeline() -> dict[str, tuple[float, float, float]]:
     """message id -> (created_at, MAIL FROM sent, accepted = end of DATA), as POSIX times."""
     from outbox.models import DeliveryAttempt
@@ -188,9 +207,15 @@ class Bench:
         while not stop.wait(0.2):
             for pid in self.worker_pids():
                 with contextlib.suppress(OSError, StopIteration, ValueError):
-                    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-                    kb = int(next(line for line in lines if line.startswith("VmHWM")).split()[1])
-                    self.peaks[pid] = max(kb, self.peaks.get(pid, 0))
+                    self.peaks[pid] = max(status_kb(pid, "VmHWM"), self.peaks.get(pid, 0))
+
+    def resident_mib(self, field: str) -> str:
+        """``field`` (VmRSS, VmHWM) of each worker process, the main one first, in MiB."""
+        values = []
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError, StopIteration, ValueError):
+                values.append(status_kb(pid, field) / 1024)
+        return " + ".join(f"{v:.0f}" for v in values) + f" MiB (largest {max(values, default=0):.0f})"
 
     def prepare_environment(self) -> tuple[str, str]:
         """The environment of this process, of migrate and of the workers; returns (database, broker)."""
@@ -368,6 +393,41 @@ class Bench:
         self.row("  rows claimed more than once (attempts > 1)", str(claimed_twice))
         return ids, n / elapsed
 
+    def big(self, identity: Any) -> list[str]:
+        """The big-message drain: worker memory before and at its peak, and the drain's rate."""
+        from outbox import tasks
+        from outbox.compose import enqueue
+        from outbox.models import OutgoingMessage
+
+        for i in range(4):  # every pool process has run the outbox code at least once, most likely
+            enqueue(identity.user, make_draft(identity, i, self.rng))
+            self.wait_sent(i + 1, poll=0.05)
+        time.sleep(1)
+        self.row("workers' resident memory before (VmRSS)", self.resident_mib("VmRSS"))
+        before_peak = self.resident_mib("VmHWM")
+        n, ids, messages = self.args.big, [], []
+        with mock.patch("outbox.tasks.publish", lambda message: None):
+            for i in range(n):
+                messages.append(enqueue(identity.user, make_big_draft(identity, i, self.args.big_bytes)))
+                ids.append(str(messages[-1].pk))
+                self.left()
+        sizes = list(OutgoingMessage.objects.filter(id__in=ids).values_list("size", flat=True))
+        self.row("big messages", f"{n} of {statistics.mean(sizes) / 1e6:.1f} MB ({sum(sizes) / 1e6:.0f} MB in all)")
+        self.row("  workers' peak before (VmHWM)", before_peak)
+        pids = self.worker_pids()
+        cpu, start = cpu_seconds(pids), time.time()
+        tasks.publish(messages[0])  # rings the idle worker: the account's mail is due
+        self.wait_sent(4 + n, poll=0.2)
+        times = timeline()
+        elapsed, cpu = max(times[m][2] for m in ids) - start, cpu_seconds(pids) - cpu
+        self.row("PIPELINE big drain", f"{sum(sizes) / 1e6 / elapsed:.0f} MB/s ({n} in {elapsed:.2f} s)")
+        self.row("  worker CPU", f"{cpu * 1000 / n:.0f} ms per message")
+        self.row("  MAIL FROM->accepted", p50_p95([(times[m][2] - times[m][1]) * 1000 for m in ids]))
+        self.row("workers' peak during the drain (VmHWM)", self.resident_mib("VmHWM"))
+        self.row("  and resident after it (VmRSS)", self.resident_mib("VmRSS"))
+        self.row("  sink received", f"{self.sink_count()} of {n + 4} (4 small warm-up)")
+        return ids
+
     def raw_baseline(self, ids: list[str], port: int, width: int) -> float:
         import aiosmtplib
 
@@ -397,7 +457,13 @@ class Bench:
             cpu_seconds(sink) - sink_cpu,
         )
         figures = f"client CPU {cpu * 1000 / len(messages):.2f} ms/msg, sink {sink_cpu * 1000 / len(messages):.2f}"
-        self.row(f"RAW aiosmtplib, {width} connection(s)", f"{rate:.0f} msg/s; {figures}; sink got {self.sink_count()}")
+        if self.args.big:
+            megabytes = sum(len(data) for _s, _r, data in messages) / 1e6
+            figures = f"{rate * megabytes / len(messages):.0f} MB/s; {figures}"
+        self.row(
+            f"RAW aiosmtplib, {width} connection(s)",
+            f"{rate:.{2 if self.args.big else 0}f} msg/s; {figures}; sink got {self.sink_count()}",
+        )
         return rate
 
     def run(self) -> None:
@@ -421,8 +487,10 @@ class Bench:
                 f"command: {' '.join([sys.executable, *sys.argv])}   (code: git {revision})",
                 f"machine: nproc={os.cpu_count()}, {platform.platform()}, Python {platform.python_version()}",
                 f"database: {database}; broker: {broker}; sink: STARTTLS + AUTH at 127.0.0.1:{port}",
-                f"N={a.messages}; workers: {a.workers} x --concurrency={a.concurrency}; "
-                f"WEBMAIL_SMTP_CONNECTIONS={settings.WEBMAIL_SMTP_CONNECTIONS}",
+                f"N={f'{a.big} big' if a.big else a.messages}; "
+                f"workers: {a.workers} x --concurrency={a.concurrency}; "
+                f"WEBMAIL_SMTP_CONNECTIONS={settings.WEBMAIL_SMTP_CONNECTIONS}; "
+                f"WEBMAIL_CLAIM_BYTES={getattr(settings, 'WEBMAIL_CLAIM_BYTES', '-')}",
             ]
             print("\n".join(self.header), flush=True)
             self.row("load average at the start", " ".join(f"{x:.1f}" for x in os.getloadavg()))
@@ -433,6 +501,11 @@ class Bench:
             account.save()
             identity = Identity.objects.create(user=user, account=account, address=LOGIN, display_name="Bench Sender")
             self.start_workers()
+            if a.big:
+                ids = self.big(identity)
+                self.stop_workers()
+                self.raw_baseline(ids, port, 1)
+                return
             threading.Thread(target=self.sample_rss, args=(stop_sampling,), daemon=True).start()
             self.single_latency(identity)
             ids, pipeline = self.burst(identity)
@@ -486,6 +559,10 @@ def main() -> int:
     parser.add_argument("--single", type=int, default=30, help="single-message repetitions (default 30)")
     parser.add_argument("--timeout", type=float, default=600, help="overall limit in seconds (default 600)")
     parser.add_argument("--profile", metavar="FILE", help="py-spy the first worker during the burst (raw stacks)")
+    parser.add_argument("--big", type=int, default=0, metavar="N", help="instead: drain N messages of about 25 MB")
+    parser.add_argument(
+        "--big-bytes", type=int, default=18_200_000, help="attachment size of a big message (default 18200000)"
+    )
     signal.signal(signal.SIGTERM, interrupted)
     status = 0
     with tempfile.TemporaryDirectory(prefix="webmail-bench-") as tmp:

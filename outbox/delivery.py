@@ -91,19 +91,22 @@ class Claimed:
 
 
 def claim(
-    account_id, first_id: str | None = None, limit: int = CLAIM_BATCH
+    account_id, first_id: str | None = None, limit: int = CLAIM_BATCH, max_bytes: int | None = None
 ) -> tuple[str, list[smtp.Envelope], dict[str, Claimed]]:
-    """Take up to ``limit`` due messages of one account; returns the lease token, the envelopes
-    and what settling them will need."""
+    """Take up to ``limit`` due messages of one account, and no more of them in all than
+    ``max_bytes`` (WEBMAIL_CLAIM_BYTES), except that the first is taken whatever its size;
+    returns the lease token, the envelopes and what settling them will need."""
     now = timezone.now()
     token = uuid.uuid4().hex
     # The account's hold is read once below, not joined here: ordered by due_at on the
     # "outgoing_claimable" index, the first ``limit`` rows are all the database reads, where
     # the join made it read (and sort) every due message of the account for each batch.
     due = _claimable(now).filter(account_id=account_id)
-    ids = list(due.order_by("due_at").values_list("id", flat=True)[:limit])
-    if first_id is not None and first_id not in {str(i) for i in ids}:
-        ids = [first_id, *ids[: limit - 1]]
+    candidates = list(due.order_by("due_at").values_list("id", "size")[:limit])
+    if first_id is not None and first_id not in {str(i) for i, _size in candidates}:
+        first = OutgoingMessage.objects.filter(pk=first_id).values_list("id", "size")
+        candidates = [*first, *candidates][:limit]
+    ids = _within(candidates, settings.WEBMAIL_CLAIM_BYTES if max_bytes is None else max_bytes)
     if not ids:
         return token, [], {}
     # The conditions are repeated in the UPDATE, on this table alone (no join, no subquery), so
@@ -164,6 +167,18 @@ def claim(
 
 
 CLAIMED_FIELDS = ("id", "sender", "mime", "delivery_receipt", "attempts", "expires_at", "sent_copy")
+
+
+def _within(candidates: list[tuple[Any, int]], max_bytes: int) -> list:
+    """The ids of the longest run of (id, size) from the start that fits in ``max_bytes``; at
+    least the first, which would otherwise never be sent."""
+    ids, total = [], 0
+    for message_id, size in candidates:
+        total += size
+        if ids and total > max_bytes:
+            break
+        ids.append(message_id)
+    return ids
 
 
 def _claim_returning(pg, ids: list, token: str, now: datetime, lease_until: datetime) -> list[dict]:
@@ -582,7 +597,9 @@ class _Stop(Exception):
 async def _run(account: MailAccount, first_id: str | None) -> None:
     """Claim due messages of one account in batches and send them over up to
     WEBMAIL_SMTP_CONNECTIONS connections ("lanes"). The next batch is claimed while the lanes
-    still have work, so they do not wait for it."""
+    still have work, so they do not wait for it, but only while the run holds less than
+    WEBMAIL_CLAIM_BYTES of messages, queued or being sent: a run holds at most that much plus
+    one message."""
     executors = _database_threads()
     for executor in executors:
         executor.submit(close_old_connections)  # first in line: a broken or too old connection goes
@@ -595,18 +612,41 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
     live: set[int] = set()  # lanes with an open connection
     opening: set[int] = set()  # lanes opening one
     handed_back: deque[smtp.Envelope] = deque()  # by lanes the server turned away, for the others
+    budget = settings.WEBMAIL_CLAIM_BYTES
+    holding: dict[str, int] = {}  # message id -> its bytes, from when it is queued until it is done with
+    held = 0
+
+    def hold(envelope: smtp.Envelope) -> None:
+        nonlocal held
+        holding[envelope.message_id] = len(envelope.data)
+        held += len(envelope.data)
+        queue.put_nowait(envelope)
+
+    def release(envelope: smtp.Envelope) -> None:
+        # The bytes go now, not when the envelope does: a lane keeps its last one while it
+        # waits for the next.
+        nonlocal held
+        was, held = held, held - holding.pop(envelope.message_id, 0)
+        envelope.data = b""
+        if held < budget <= was:  # room again for the feed that waits for it
+            hungry.set()
+
+    def settle(outcome: Outcome, envelope: smtp.Envelope) -> None:
+        release(envelope)
+        journal.record(outcome)
 
     def stop(reason: _Stop) -> None:
         if not stopped:
             stopped.append(reason)
         ends = 0
         while handed_back:
-            journal.record(reason.outcome(handed_back.popleft()))
+            envelope = handed_back.popleft()
+            settle(reason.outcome(envelope), envelope)
         while not queue.empty():
             if (envelope := queue.get_nowait()) is None:
                 ends += 1  # put back below: each lane still needs one to finish
             else:
-                journal.record(reason.outcome(envelope))
+                settle(reason.outcome(envelope), envelope)
         for _ in range(ends):
             queue.put_nowait(None)
         hungry.set()
@@ -618,7 +658,7 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
                 if time.monotonic() > deadline:
                     await journal.run(_ring_again, account.pk)  # let another run carry on
                     return
-                token, envelopes, ledger = await journal.run(claim, account.pk, first)
+                token, envelopes, ledger = await journal.run(claim, account.pk, first, CLAIM_BATCH, budget - held)
                 first = None
                 if not envelopes:
                     return
@@ -628,11 +668,14 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
                     if stopped:
                         journal.record(stopped[0].outcome(envelope))
                     elif allowed[envelope.message_id]:
-                        queue.put_nowait(envelope)
+                        hold(envelope)
                     else:
                         journal.record(_refused(envelope))
                 hungry.clear()
                 if queue.qsize() > width:
+                    await hungry.wait()
+                while held >= budget and not stopped:
+                    hungry.clear()
                     await hungry.wait()
         finally:
             for _ in range(width):
@@ -669,7 +712,7 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
                     connection_ = pool[slot] = await opened
                 except smtp.AuthenticationRefused as exc:
                     await journal.run(hold_account, account.pk, str(exc))
-                    journal.record(Outcome(envelope.message_id, state=MessageState.HELD, error=str(exc)))
+                    settle(Outcome(envelope.message_id, state=MessageState.HELD, error=str(exc)), envelope)
                     stop(_Stop(_held))
                     return
                 except MailServerError as exc:
@@ -678,7 +721,7 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
                         handed_back.append(envelope)
                         return
                     error = str(exc)
-                    journal.record(_connection_failed(envelope, error))
+                    settle(_connection_failed(envelope, error), envelope)
                     stop(_Stop(lambda e, error=error: _connection_failed(e, error)))
                     return
                 finally:
@@ -692,6 +735,7 @@ async def _run(account: MailAccount, first_id: str | None) -> None:
                 continue
             finally:
                 journal.in_flight -= 1
+                release(envelope)
             outcome = Outcome(envelope.message_id, result, tls_version=connection_.tls_version)
             outcome.tls_cipher = connection_.tls_cipher
             journal.record(outcome)

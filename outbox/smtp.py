@@ -11,12 +11,12 @@ import asyncio
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiosmtplib
-from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from aiosmtplib.protocol import LINE_ENDINGS_REGEX
 from django.conf import settings
 from django.utils import timezone
 
@@ -337,15 +337,13 @@ async def submit(
     except BaseException:
         await _abandon_data(connection, go_ahead)
         raise
-    ready = False  # the server asked for the message, which is being sent
     try:
         response = await go_ahead
         if response.code == 354:
-            ready = True
-            response = await _send_message(client, envelope.data, timeout * 2)
+            response = await _send_message(client, envelope.data, timeout)
     except (aiosmtplib.SMTPException, OSError) as exc:
         connection.broken = True
-        if not ready:  # the end of the message was never sent: nothing was handed over
+        if not isinstance(exc, NoAnswerAfterMessage):  # nothing was handed over
             settle_all(rcpt_ok, Reply(None, f"connection lost before the message was sent: {_describe(exc)}"))
             return result
         # The message may or may not have been taken: never guess, never resend on our own.
@@ -363,19 +361,87 @@ async def submit(
     return result
 
 
+# A message goes to the connection this much at a time: it is never copied whole (a 25 MB
+# message sent in one write was held three more times over, transformed and in the TLS buffer).
+CHUNK_BYTES = 256 * 1024
+_PERIOD_AFTER_LINE_END = re.compile(rb"(?<=\n)\.")
+
+
+def dot_stuffed(data: bytes, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """``data`` as aiosmtplib's ``data()`` sends it (every line end made CRLF, a dot that starts a
+    line doubled, CRLF at the end if missing, then the final dot), a piece at a time; the last
+    piece ends with the final dot (a message shorter than a piece is one piece)."""
+    view = memoryview(data)
+    held_cr = False  # a piece ended in CR: a line end of its own, or half of a CRLF
+    line_start, ends_in_crlf = True, False
+    previous = b""
+    for offset in range(0, len(view), chunk_bytes):
+        piece = bytes(view[offset : offset + chunk_bytes])
+        if held_cr:
+            piece = b"\r" + piece
+        held_cr = piece.endswith(b"\r")
+        if held_cr:
+            piece = piece[:-1]
+        if not piece:
+            continue
+        piece = _PERIOD_AFTER_LINE_END.sub(b"..", LINE_ENDINGS_REGEX.sub(b"\r\n", piece))
+        if line_start and piece.startswith(b"."):
+            piece = b"." + piece
+        line_start = ends_in_crlf = piece.endswith(b"\n")  # every LF is a CRLF's by now
+        if previous:
+            yield previous
+        previous = piece
+    yield previous + (b"\r\n" if held_cr or not ends_in_crlf else b"") + b".\r\n"
+
+
+class NoAnswerAfterMessage(aiosmtplib.SMTPServerDisconnected):
+    """The connection failed or stalled once the message's final dot was sent: the server may
+    have taken the message. (Before the final dot, it cannot have.)"""
+
+
 async def _send_message(client: aiosmtplib.SMTP, data: bytes, timeout: float) -> aiosmtplib.SMTPResponse:
-    """The message after a 354, as aiosmtplib's ``data()`` sends it (line endings made CRLF,
-    leading dots doubled, then the final dot), and the server's answer."""
+    """The message after a 354, streamed (see ``dot_stuffed``) as fast as the connection takes
+    it, and the server's answer, waited for up to twice ``timeout`` after the final dot."""
     protocol = client.protocol
     if protocol is None:
         raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-    payload = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(data)) + b".\r\n"
-    protocol.write(payload)
+    # Listening from the start: a server may answer (and hang up) before the end, and an
+    # answer that arrives while nobody listens is dropped by aiosmtplib.
+    answer = asyncio.ensure_future(protocol.read_response(timeout=None))
+    await asyncio.sleep(0)
+    end_sent = False
     try:
-        return await protocol.read_response(timeout=timeout)  # no await between: no reply can be missed
-    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        pieces = dot_stuffed(data)
+        piece = next(pieces)
+        while piece is not None and not answer.done():
+            following = next(pieces, None)
+            protocol.write(piece)
+            end_sent = following is None
+            # Flow control: wait while the transport holds more than its high-water mark. This
+            # is the hook asyncio's StreamWriter.drain() awaits; aiosmtplib has no public one.
+            await _within(protocol._drain_helper(), timeout)
+            piece = following
+        response = await _within(answer, timeout * 2)
+        if not end_sent:  # answered before the end: what the server makes of the rest is anyone's guess
+            client.close()
+        return response
+    except (aiosmtplib.SMTPException, OSError) as exc:
         client.close()
+        if end_sent:
+            raise NoAnswerAfterMessage(str(exc)) from exc
         raise
+    finally:
+        if not answer.done():
+            answer.cancel()
+        elif not answer.cancelled():
+            answer.exception()  # retrieved: a lost connection's is the one raised above
+
+
+async def _within(awaitable: Awaitable, timeout: float):
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except TimeoutError:
+        raise aiosmtplib.SMTPTimeoutError("timed out") from None
 
 
 async def _abandon_data(connection: Connection, go_ahead: asyncio.Future) -> None:

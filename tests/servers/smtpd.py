@@ -59,6 +59,7 @@ class _Script:
     drop_after_data: bool = False
     data_command_refusals: deque[str] = field(default_factory=deque)
     auth_reply: str | None = None
+    drop_after_go_ahead: bool = False
 
 
 class ScriptedHandler:
@@ -145,6 +146,17 @@ class ScriptedHandler:
         """
         with self._lock:
             self._script.drop_after_data = True
+
+    def drop_after_go_ahead(self) -> None:
+        """Answer the next DATA command with 354 and cut the connection at once, while the
+        client is sending the message: it cannot have been taken."""
+        with self._lock:
+            self._script.drop_after_go_ahead = True
+
+    def take_drop_after_go_ahead(self) -> bool:
+        with self._lock:
+            drop, self._script.drop_after_go_ahead = self._script.drop_after_go_ahead, False
+            return drop
 
     def session_opened(self) -> bool:
         with self._lock:
@@ -310,6 +322,10 @@ class _SubmissionSMTP(SMTP):
     async def smtp_DATA(self, arg: str) -> None:
         if self.envelope.rcpt_tos and (reply := self.event_handler.take_data_command_refusal()):
             await self.push(reply)
+            return
+        if self.envelope.rcpt_tos and self.event_handler.take_drop_after_go_ahead():
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            self.transport.abort()
             return
         await super().smtp_DATA(arg)
 
