@@ -96,8 +96,18 @@ class SendRefused(Exception):
     """Nothing was queued, for a reason the user is told as is."""
 
 
+# Line and paragraph separators (U+2028, U+2029) are no control characters, but the email
+# package splits lines at them as at CR and LF; word processors put them where a line ended.
+LINE_SEPARATORS = {0x2028: " ", 0x2029: " "}
+
+
 def has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in value)
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
+
+
+def one_line(value: str) -> str:
+    """What a one-line field shows: a pasted line or paragraph separator is a space."""
+    return value.translate(LINE_SEPARATORS)
 
 
 def check_header_text(value: str, what: str) -> str:
@@ -220,6 +230,15 @@ def guess_content_type(filename: str, declared: str | None) -> str:
     return guessed or declared or "application/octet-stream"
 
 
+# How far ahead a message may be scheduled: far enough for any plan, near enough that its
+# lifetime after that is still a date.
+SEND_LATER_HORIZON = timedelta(days=365)
+
+
+def send_later_horizon_text() -> str:
+    return _("Choose a time within the next year.")
+
+
 def undo_delay(user: User) -> int:
     return settings.WEBMAIL_UNDO_SECONDS if user.undo_send_seconds is None else user.undo_send_seconds
 
@@ -273,8 +292,12 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
             _("A message can have at most %(count)d recipients.") % {"count": settings.WEBMAIL_MAX_RECIPIENTS}
         )
     now = timezone.now()
+    if draft.send_at is not None and draft.send_at > now + SEND_LATER_HORIZON:
+        raise SendRefused(send_later_horizon_text())
     try:
         check_header_text(draft.subject, _("The subject"))
+        for attachment in draft.attachments:
+            check_header_text(attachment.filename, _("An attachment's name"))
         raw, message_id = build_mime(draft, now=now)
     except ValidationError as exc:
         raise SendRefused(" ".join(exc.messages)) from None

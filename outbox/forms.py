@@ -13,7 +13,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from outbox.compose import Attachment, Draft, check_header_text, guess_content_type, parse_addresses
+from outbox.compose import (
+    SEND_LATER_HORIZON,
+    Attachment,
+    Draft,
+    check_header_text,
+    guess_content_type,
+    one_line,
+    parse_addresses,
+    send_later_horizon_text,
+)
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -103,19 +112,21 @@ class ComposeForm(forms.Form):
         send_at.help_text = _("Optional. In your time zone, %(zone)s. Leave empty to send now.") % {
             "zone": self.zone.key
         }
-        send_at.widget.attrs["min"] = timezone.localtime(timezone.now(), self.zone).strftime(DATETIME_LOCAL)
+        now = timezone.localtime(timezone.now(), self.zone)
+        send_at.widget.attrs["min"] = now.strftime(DATETIME_LOCAL)
+        send_at.widget.attrs["max"] = (now + SEND_LATER_HORIZON).strftime(DATETIME_LOCAL)
 
     def clean_to(self):
-        return parse_addresses(self.cleaned_data["to"])
+        return parse_addresses(one_line(self.cleaned_data["to"]))
 
     def clean_cc(self):
-        return parse_addresses(self.cleaned_data["cc"])
+        return parse_addresses(one_line(self.cleaned_data["cc"]))
 
     def clean_bcc(self):
-        return parse_addresses(self.cleaned_data["bcc"])
+        return parse_addresses(one_line(self.cleaned_data["bcc"]))
 
     def clean_subject(self):
-        return check_header_text(self.cleaned_data["subject"], _("The subject"))
+        return check_header_text(one_line(self.cleaned_data["subject"]), _("The subject"))
 
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]
@@ -126,13 +137,15 @@ class ComposeForm(forms.Form):
                 % {"limit": round(settings.WEBMAIL_MAX_MESSAGE_BYTES / 1_000_000, 1)}
             )
         for f in files:
-            check_header_text(f.name or "", _("An attachment's name"))
+            check_header_text(one_line(f.name or ""), _("An attachment's name"))
         return files
 
     def clean_send_at(self):
         send_at = self.cleaned_data["send_at"]
         if send_at is not None and send_at <= timezone.now():
             raise ValidationError(_("Choose a time in the future, or leave this empty to send now."))
+        if send_at is not None and send_at > timezone.now() + SEND_LATER_HORIZON:
+            raise ValidationError(send_later_horizon_text())
         return send_at
 
     def clean(self):
@@ -152,7 +165,7 @@ class ComposeForm(forms.Form):
             body=data["body"],
             attachments=[
                 Attachment(
-                    filename=(f.name or "attachment").strip(),
+                    filename=one_line(f.name or "").strip() or "attachment",
                     content_type=guess_content_type(f.name or "", f.content_type),
                     data=f.read(),
                 )

@@ -241,6 +241,41 @@ def test_send_later_must_be_in_the_future(writer_client, writer):
     assert OutgoingMessage.objects.count() == 0
 
 
+def test_a_pasted_line_separator_in_the_subject_becomes_a_space(writer_client, writer):
+    attachment = SimpleUploadedFile("Plan\u2029Q3.txt", b"plan", content_type="text/plain")
+    response = post_compose(writer_client, writer, subject="Plans\u2028for Q3", attachments=[attachment])
+    assert response.status_code == 302
+    parsed = email.message_from_bytes(bytes(OutgoingMessage.objects.get().mime), policy=email.policy.default)
+    assert parsed["Subject"] == "Plans for Q3"
+    # Django's upload parser drops unprintable characters from file names before we see them.
+    assert [part.get_filename() for part in parsed.iter_attachments()] == ["PlanQ3.txt"]
+
+
+def test_a_line_separator_in_an_encoded_word_is_refused(writer_client, writer):
+    response = post_compose(writer_client, writer, subject="=?utf-8?q?Plans=E2=80=A8Bcc:_x@example.test?=")
+    assert response.status_code == 400
+    assert "cannot contain line breaks" in field_html(response, "subject")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/GMT+12"])
+def test_send_later_in_the_year_9999_is_refused_and_the_message_kept(writer_client, writer, zone):
+    writer.time_zone = zone
+    writer.save()
+    response = post_compose(writer_client, writer, subject="Far away", send_at="9999-12-31T23:59")
+    assert response.status_code == 400
+    assert response.context["form"].errors["send_at"]
+    assert 'value="Far away"' in field_html(response, "subject")
+    assert "Hi Ann,\n\nsee you.\n</textarea>" in response.content.decode()
+    assert OutgoingMessage.objects.count() == 0
+
+
+def test_send_later_is_at_most_a_year_ahead(writer_client, writer):
+    later = timezone.localtime(timezone.now() + timedelta(days=366)).strftime("%Y-%m-%dT%H:%M")
+    response = post_compose(writer_client, writer, send_at=later)
+    assert response.status_code == 400
+    assert "Choose a time within the next year." in field_html(response, "send_at")
+
+
 def test_a_user_without_a_sender_address_is_told_why(teammate_client):
     response = teammate_client.get(COMPOSE)
     assert response.status_code == 200
