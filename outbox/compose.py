@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -239,6 +240,42 @@ def send_later_horizon_text() -> str:
     return _("Choose a time within the next year.")
 
 
+# -- the one size limit: WEBMAIL_MAX_MESSAGE_BYTES, the message as sent -------------------------
+
+
+def encoded_size(size: int) -> int:
+    """Bytes an attachment of ``size`` bytes takes in the message: base64, in lines of 76 plus CRLF."""
+    encoded = 4 * -(-size // 3)
+    return encoded + 2 * -(-encoded // 76)
+
+
+def estimated_size(body: str, attachment_sizes: list[int]) -> int:
+    """At most the final size, so that a message refused on this estimate could never have been sent.
+
+    static/js/compose.js estimates the same way in the browser, before anything is uploaded.
+    """
+    return len(body.encode("utf-8", "surrogatepass")) + sum(encoded_size(size) for size in attachment_sizes)
+
+
+def size_limit_text() -> str:
+    return _(
+        "A message may be at most %(limit)s as sent, attachments included. Attachments take about a third "
+        "more than their size on disk."
+    ) % {"limit": filesizeformat(settings.WEBMAIL_MAX_MESSAGE_BYTES)}
+
+
+def too_large_text(size: int | None = None) -> str:
+    limit = filesizeformat(settings.WEBMAIL_MAX_MESSAGE_BYTES)
+    if size is None:  # the browser's check, which has no size in words
+        text = _("The message is too large: the limit is %(limit)s as sent.") % {"limit": limit}
+    else:
+        text = _("The message is too large: %(size)s as sent, and the limit is %(limit)s.") % {
+            "size": filesizeformat(size),
+            "limit": limit,
+        }
+    return text + " " + _("Attachments take about a third more than their size on disk.")
+
+
 def undo_delay(user: User) -> int:
     return settings.WEBMAIL_UNDO_SECONDS if user.undo_send_seconds is None else user.undo_send_seconds
 
@@ -302,13 +339,7 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
     except ValidationError as exc:
         raise SendRefused(" ".join(exc.messages)) from None
     if len(raw) > settings.WEBMAIL_MAX_MESSAGE_BYTES:
-        raise SendRefused(
-            _("The message is too large (%(size)s MB; the limit is %(limit)s MB).")
-            % {
-                "size": round(len(raw) / 1_000_000, 1),
-                "limit": round(settings.WEBMAIL_MAX_MESSAGE_BYTES / 1_000_000, 1),
-            }
-        )
+        raise SendRefused(too_large_text(len(raw)))
     due_at = draft.send_at if draft.send_at and draft.send_at > now else now + timedelta(seconds=undo_delay(user))
     with transaction.atomic():
         _one_sender_at_a_time(user)

@@ -18,10 +18,13 @@ from outbox.compose import (
     Attachment,
     Draft,
     check_header_text,
+    estimated_size,
     guess_content_type,
     one_line,
     parse_addresses,
     send_later_horizon_text,
+    size_limit_text,
+    too_large_text,
 )
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -107,6 +110,9 @@ class ComposeForm(forms.Form):
         default = next((i for i in identities if i.is_default), None)
         if default is not None:
             self.fields["identity"].initial = default.pk
+        self.max_message_bytes = settings.WEBMAIL_MAX_MESSAGE_BYTES
+        self.too_large_text = too_large_text()
+        self.fields["attachments"].help_text = size_limit_text()
         send_at = self.fields["send_at"]
         send_at.zone = self.zone
         send_at.help_text = _("Optional. In your time zone, %(zone)s. Leave empty to send now.") % {
@@ -130,12 +136,6 @@ class ComposeForm(forms.Form):
 
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]
-        # Refuse an upload that cannot fit before reading it; enqueue checks the final bytes.
-        if sum(f.size for f in files) > settings.WEBMAIL_MAX_MESSAGE_BYTES:
-            raise ValidationError(
-                _("The attachments are too large: the limit for a whole message is %(limit)s MB.")
-                % {"limit": round(settings.WEBMAIL_MAX_MESSAGE_BYTES / 1_000_000, 1)}
-            )
         for f in files:
             check_header_text(one_line(f.name or ""), _("An attachment's name"))
         return files
@@ -150,9 +150,19 @@ class ComposeForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        # Refuse what cannot fit before reading the uploads; enqueue checks the final bytes.
+        files = cleaned.get("attachments") or []
+        estimate = estimated_size(cleaned.get("body") or "", [f.size for f in files])
+        if estimate > settings.WEBMAIL_MAX_MESSAGE_BYTES:
+            self.add_error("attachments" if files else "body", too_large_text(estimate))
         if not self.errors and not (cleaned.get("to") or cleaned.get("cc") or cleaned.get("bcc")):
             self.add_error("to", _("Add at least one recipient."))
         return cleaned
+
+    @property
+    def attachments_to_choose_again(self) -> bool:
+        """A browser cannot fill in a file field again: after an error, the files must be chosen anew."""
+        return self.is_bound and bool(self.files.getlist(self.add_prefix("attachments"))) and bool(self.errors)
 
     def draft(self) -> Draft:
         data = self.cleaned_data

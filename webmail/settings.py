@@ -260,6 +260,10 @@ WEBMAIL_AUTHSERV_ID = env_str("WEBMAIL_AUTHSERV_ID")
 # Sending.
 WEBMAIL_MAX_RECIPIENTS = env_int("WEBMAIL_MAX_RECIPIENTS", 100, minimum=1)
 WEBMAIL_MAX_MESSAGE_BYTES = env_int("WEBMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Form fields (the message body, mostly) may be a whole message and then some, so that a body
+# over the limit gets the compose form's own error, the text kept, rather than Django's bare 400.
+# Uploaded files do not count here: Django streams them to disk and the compose form checks them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBMAIL_MAX_MESSAGE_BYTES + 1024 * 1024
 WEBMAIL_SEND_LIMIT_PER_HOUR = env_int("WEBMAIL_SEND_LIMIT_PER_HOUR", 100, minimum=1)
 WEBMAIL_SEND_LIMIT_PER_DAY = env_int("WEBMAIL_SEND_LIMIT_PER_DAY", 500, minimum=1)
 WEBMAIL_UNDO_SECONDS = env_int("WEBMAIL_UNDO_SECONDS", 10, minimum=0, maximum=300)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from outbox import delivery
 from outbox.models import MessageState, OutgoingMessage
 from tests.browser.conftest import sign_in_browser
-from tests.factories import user_on_test_servers
+from tests.factories import IdentityFactory, MailAccountFactory, UserFactory, user_on_test_servers
 
 
 def deliver_in_a_worker_thread(message_id: str) -> None:
@@ -73,3 +73,36 @@ def test_a_message_is_composed_sent_and_its_page_follows_it_live(
     received = smtp_server.wait_for(1)
     assert received[0].rcpt_tos == ["ann@example.test"]
     assert b"Subject: Lunch on Friday?" in received[0].data
+
+
+def test_the_browser_refuses_a_message_too_large_before_uploading_it(page, live_server, transactional_db, settings):
+    settings.WEBMAIL_MAX_MESSAGE_BYTES = 10_000
+    user = UserFactory(email="writer@example.test")
+    IdentityFactory(user=user, account=MailAccountFactory(user=user), address=user.email, display_name="Writer")
+    sign_in_browser(page, live_server, user)
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+
+    page.goto(reverse("outbox:compose"))
+    page.get_by_label("To").fill("ann@example.test")
+    page.get_by_label("Subject").fill("The figures")
+    page.get_by_label("Message").fill("Attached, as promised.")
+    # 9,000 bytes on disk are more than 12,000 once encoded into the message.
+    page.get_by_label("Attachments").set_input_files(
+        [{"name": "figures.bin", "mimeType": "application/octet-stream", "buffer": b"x" * 9000}]
+    )
+    warning = page.get_by_text("The message is too large: the limit is 9.8\xa0KB as sent.")
+    expect(warning).to_be_visible()
+    page.get_by_role("button", name="Send").click()
+    expect(warning).to_be_visible()
+    assert posts == [], "nothing was uploaded"
+    assert page.url.endswith(reverse("outbox:compose"))
+    expect(page.get_by_label("Message")).to_have_value("Attached, as promised.")
+
+    page.get_by_label("Attachments").set_input_files(
+        [{"name": "figures.bin", "mimeType": "application/octet-stream", "buffer": b"x" * 3000}]
+    )
+    expect(warning).to_be_hidden()
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url(re.compile(r"/outbox/[0-9a-f-]{36}/$"))
+    assert OutgoingMessage.objects.get().subject == "The figures"

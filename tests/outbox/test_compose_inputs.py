@@ -151,6 +151,8 @@ def test_any_input_is_queued_or_returned_with_errors(
     html = response.content.decode()
     for typed in (to, cc, subject, body):
         assert escape(typed) in html, typed
+    if response.wsgi_request.FILES.getlist("attachments"):
+        assert "Choose the attachments again" in html
 
 
 @pytest.fixture

@@ -184,9 +184,8 @@ def test_too_many_recipients_are_refused(writer_client, writer, settings):
 
 def test_an_oversized_message_is_refused(writer_client, writer, settings):
     settings.WEBMAIL_MAX_MESSAGE_BYTES = 3000
-    # Small enough for the upload check, too large once base64-encoded into the message.
-    attachment = SimpleUploadedFile("data.bin", bytes(range(256)) * 10, content_type="application/octet-stream")
-    response = post_compose(writer_client, writer, attachments=[attachment])
+    # Small enough for the check before building, too large once encoded into the message.
+    response = post_compose(writer_client, writer, body="ü" * 1400)
     assert response.status_code == 400
     assert "The message is too large" in response.content.decode()
     assert OutgoingMessage.objects.count() == 0
@@ -197,8 +196,52 @@ def test_an_upload_larger_than_a_message_may_be_is_refused_before_it_is_read(wri
     attachment = SimpleUploadedFile("big.bin", b"x" * 5000, content_type="application/octet-stream")
     response = post_compose(writer_client, writer, attachments=[attachment])
     assert response.status_code == 400
-    assert "The attachments are too large" in field_html(response, "attachments")
+    assert "The message is too large" in field_html(response, "attachments")
     assert OutgoingMessage.objects.count() == 0
+
+
+def test_attachments_are_counted_as_they_are_encoded_before_they_are_read(writer_client, writer, settings):
+    settings.WEBMAIL_MAX_MESSAGE_BYTES = 3000
+    # 2,500 bytes on disk are about 3,400 in the message.
+    attachment = SimpleUploadedFile("data.bin", b"x" * 2500, content_type="application/octet-stream")
+    response = post_compose(writer_client, writer, subject="Figures", attachments=[attachment])
+    assert response.status_code == 400
+    errors = field_html(response, "attachments")
+    assert "The message is too large: 3.4\xa0KB as sent" in errors
+    assert "2.9\xa0KB" in errors, "the limit is stated"
+    assert "Choose the attachments again" in errors
+    assert 'value="Figures"' in field_html(response, "subject")
+    assert "Hi Ann,\n\nsee you.\n</textarea>" in response.content.decode()
+
+
+def test_a_body_larger_than_djangos_default_upload_limit_is_queued(writer_client, writer):
+    body = "A long report.\n" * 200_000  # 3 MB, over Django's 2.5 MB default for form fields
+    response = post_compose(writer_client, writer, body=body)
+    assert response.status_code == 302
+    assert OutgoingMessage.objects.get().size > 3_000_000
+
+
+def test_a_body_over_the_limit_comes_back_with_the_text_kept(writer_client, writer, settings):
+    settings.WEBMAIL_MAX_MESSAGE_BYTES = 100_000
+    body = "Typed with care.\n" * 7000
+    response = post_compose(writer_client, writer, body=body)
+    assert response.status_code == 400
+    assert "The message is too large" in response.content.decode()
+    assert body + "</textarea>" in response.content.decode()
+    assert "Choose the attachments again" not in response.content.decode(), "there were none"
+
+
+def test_the_form_states_the_limit_and_gives_it_to_the_browser(writer_client, writer, settings):
+    settings.WEBMAIL_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+    html = writer_client.get(COMPOSE).content.decode()
+    assert 'data-max-message-bytes="10485760"' in html
+    assert "at most 10.0\xa0MB as sent, attachments included" in html
+    assert re.search(r'<script src="/static/js/compose[.a-z0-9]*js" defer></script>', html)
+
+
+def test_the_compose_page_is_never_cached(writer_client, writer):
+    assert "no-store" in writer_client.get(COMPOSE)["Cache-Control"]
+    assert "no-store" in post_compose(writer_client, writer, to="bob@")["Cache-Control"]
 
 
 def test_someone_elses_address_cannot_be_used(writer_client, writer, stranger):

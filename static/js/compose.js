@@ -1,0 +1,39 @@
+// Refuses, before anything is uploaded, a message that cannot be sent because of its size.
+// The form works without this file; the server checks the same limit (outbox/compose.py,
+// estimated_size) and then the final message.
+"use strict";
+
+(() => {
+  const form = document.querySelector("form[data-max-message-bytes]");
+  if (!form) return;
+  const limit = Number(form.dataset.maxMessageBytes);
+  const files = form.querySelector('input[type="file"]');
+  const body = form.querySelector("textarea");
+  const warning = form.querySelector("[data-too-large]");
+  if (!files || !body || !warning || !limit) return;
+
+  // An attachment in the message: base64, in lines of 76 characters plus CRLF.
+  const encodedSize = (size) => {
+    const encoded = 4 * Math.ceil(size / 3);
+    return encoded + 2 * Math.ceil(encoded / 76);
+  };
+  const estimate = () =>
+    new TextEncoder().encode(body.value).length +
+    Array.from(files.files).reduce((sum, file) => sum + encodedSize(file.size), 0);
+
+  const fits = () => {
+    const ok = estimate() <= limit;
+    warning.hidden = ok;
+    if (ok) files.removeAttribute("aria-invalid");
+    else files.setAttribute("aria-invalid", "true");
+    return ok;
+  };
+
+  files.addEventListener("change", fits);
+  form.addEventListener("submit", (event) => {
+    if (!fits()) {
+      event.preventDefault();
+      files.focus();
+    }
+  });
+})();
