@@ -33,7 +33,7 @@
   form.addEventListener("submit", (event) => {
     if (!fits()) {
       event.preventDefault();
-      files.focus();
+      (files.files.length ? files : body).focus();
     }
   });
 })();

@@ -59,6 +59,8 @@ def test_an_idn_domain_is_stored_in_its_ascii_form():
         "Ann\x00 <ann@example.test>",
         "=?utf-8?q?a=0D=0ABcc:_evil@x.test?= <a@example.test>",
         "=?utf-8?b?YQ0KQmNjOiBldmlsQHgudGVzdA==?= <a@example.test>",
+        "=?utf-8?b?4oCo?= <a@example.test>",
+        "=?utf-8?q?Ann=E2=80=A9?= <a@example.test>",
         "bob@",
         "not an address",
         "Ann <ann@example.test",
