@@ -93,3 +93,42 @@ def test_env_secret_refuses_both_the_value_and_the_file(monkeypatch, tmp_path):
     monkeypatch.delenv("A_SECRET")
     with pytest.raises(ImproperlyConfigured, match="cannot be read"):
         env.env_secret("A_SECRET")
+
+
+def local_install(tmp_path: Path) -> dict[str, str]:
+    """The environment of `make run` with no configuration: SQLite and the filesystem broker."""
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WEBMAIL_", "SECRET_KEY", "ALLOWED_", "DATABASE_URL", "REDIS_URL"))
+    }
+    environment["WEBMAIL_VAR_DIR"] = str(tmp_path / "var")
+    return environment
+
+
+def run_local(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=local_install(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_filesystem_broker_connects_without_a_hostname_warning(tmp_path):
+    code = (
+        "import logging, sys\n"
+        "logging.getLogger('kombu').addHandler(logging.StreamHandler(sys.stderr))\n"
+        "from webmail.celery import app\n"
+        "with app.connection_for_write() as connection:\n"
+        "    connection.ensure_connection(max_retries=1)\n"
+        "    print(connection.transport_cls, connection.info()['hostname'])\n"
+        "with app.producer_or_acquire() as producer:\n"
+        "    print('producer', producer.connection.info()['hostname'])\n"
+    )
+    result = run_local(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "filesystem localhost" in result.stdout
+    assert "No hostname was supplied" not in result.stderr
