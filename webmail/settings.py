@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,13 +29,40 @@ DEBUG = env_bool("WEBMAIL_DEBUG", True)
 KEY_HELP = "python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'"
 
 
+def _owner_only(path: Path, mode: int) -> None:
+    """Take group and other permissions off ``path`` if it is ours (an older install made them 0755/0644)."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return
+    if status.st_uid == os.getuid() and stat.S_IMODE(status.st_mode) & 0o077:
+        path.chmod(mode)
+
+
+def _private_dir(path: Path) -> Path:
+    """A directory of local state (keys, the SQLite database, the broker's messages): 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(path, 0o700)
+    return path
+
+
+def _private_file(path: Path, text: str = "") -> None:
+    """Create ``path`` 0600 from the start (never readable by others, not even for a moment);
+    a file another process created first is left as it is."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 def _development_secret(file_name: str, make: Callable[[], str]) -> str:
     """A secret kept in var/ so a laptop install survives restarts; never used in production."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / file_name
+    path = _private_dir(VAR_DIR) / file_name
     if not path.exists():
-        path.write_text(make(), encoding="utf-8")
-        path.chmod(0o600)
+        _private_file(path, make())
+    _owner_only(path, 0o600)
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -129,7 +157,7 @@ TEMPLATES = [
 ]
 
 if not env_secret("DATABASE_URL"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _private_dir(VAR_DIR)
 DATABASES = {
     "default": dj_database_url.parse(
         env_secret("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'webmail.sqlite3'}",
@@ -149,6 +177,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The database holds sessions and sealed mail passwords: 0600. SQLite gives its -wal and
+    # -shm files the database file's permissions, so creating that file first is enough.
+    _database_file = Path(DATABASES["default"]["NAME"])
+    if str(_database_file) != ":memory:" and not str(_database_file).startswith("file:"):
+        if not _database_file.exists() and _database_file.parent.is_dir():
+            _private_file(_database_file)
+        for _suffix in ("", "-wal", "-shm", "-journal"):
+            _owner_only(_database_file.with_name(_database_file.name + _suffix), 0o600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -283,9 +319,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
-    _broker_dir = VAR_DIR / "broker"
+    # Its files are the tasks' bodies; like the rest of var/, for this user only.
+    _broker_dir = _private_dir(_private_dir(VAR_DIR) / "broker")
     for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+        _private_dir(_broker_dir / _sub)
     # The filesystem transport ignores the host, but kombu warns on every connection without one.
     CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -107,10 +107,13 @@ def local_install(tmp_path: Path) -> dict[str, str]:
 
 
 def run_local(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """``code`` in `manage.py shell` of such an install, with the usual umask (files 0644 unless
+    the code says otherwise)."""
     return subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
         cwd=ROOT,
         env=local_install(tmp_path),
+        umask=0o022,
         capture_output=True,
         text=True,
         timeout=120,
@@ -132,3 +135,48 @@ def test_the_filesystem_broker_connects_without_a_hostname_warning(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "filesystem localhost" in result.stdout
     assert "No hostname was supplied" not in result.stderr
+
+
+def test_local_state_is_for_this_user_only(tmp_path):
+    """var/, the SQLite database and its WAL, the keys and the broker's folders: no access for
+    group or others, whatever the umask."""
+    code = (
+        "import os\n"
+        "from django.core.management import call_command\n"
+        "from django.db import connection\n"
+        "call_command('migrate', verbosity=0)\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('CREATE TABLE probe (x)')\n"  # writes go to the WAL until a checkpoint
+        "    print(cursor.execute('PRAGMA journal_mode').fetchone()[0])\n"
+        "var = os.environ['WEBMAIL_VAR_DIR']\n"
+        "for root, folders, files in os.walk(var):\n"
+        "    for name in ['', *folders, *files]:\n"
+        "        path = os.path.join(root, name)\n"
+        "        print(oct(os.stat(path).st_mode & 0o777), os.path.relpath(path, var))\n"
+    )
+    result = run_local(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "wal"
+    modes = dict(reversed(line.split(" ", 1)) for line in lines[1:])
+    assert {"webmail.sqlite3", "webmail.sqlite3-wal", "secret_key", "secret_keys", "broker/queue"} <= set(modes)
+    wider = {path: mode for path, mode in modes.items() if int(mode, 8) & 0o077}
+    assert wider == {}
+    assert modes["."] == "0o700"
+    assert modes["webmail.sqlite3"] == "0o600"
+
+
+def test_an_older_install_is_tightened_on_start(tmp_path):
+    var = tmp_path / "var"
+    (var / "broker" / "queue").mkdir(parents=True)
+    for path in (var, var / "broker", var / "broker" / "queue"):
+        path.chmod(0o755)
+    for name in ("webmail.sqlite3", "webmail.sqlite3-wal", "webmail.sqlite3-shm"):
+        (var / name).write_bytes(b"")
+        (var / name).chmod(0o644)
+    result = run_local("print('started')", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert {oct(p.stat().st_mode & 0o777) for p in (var, var / "broker", var / "broker" / "queue")} == {"0o700"}
+    assert {
+        oct((var / n).stat().st_mode & 0o777) for n in ("webmail.sqlite3", "webmail.sqlite3-wal", "webmail.sqlite3-shm")
+    } == {"0o600"}
