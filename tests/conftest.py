@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -49,6 +52,47 @@ def _outbox_database_threads():
     from outbox.delivery import close_database_threads
 
     close_database_threads()
+
+
+def _clear_prefix(self) -> bool:
+    """RedisCache.clear() for a test run: this run's keys only. Django's own flushes the whole
+    Redis database, which under CI is also the broker's, and other runs' (and workers') cache."""
+    client = self._cache.get_client(None, write=True)
+    keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))  # the prefix has no * ? [
+    if keys:
+        client.delete(*keys)
+    return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_this_run():
+    """With Redis the cache is shared, between processes and between test runs: this run's keys
+    get a prefix of their own (the workers it starts inherit it through the environment), and
+    clearing the cache deletes only those."""
+    from django.conf import settings
+    from django.core.cache.backends.redis import RedisCache
+    from django.test import override_settings
+
+    cache_settings = settings.CACHES["default"]
+    if cache_settings["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        yield
+        return
+    prefix = f"webmail-test-{uuid.uuid4().hex[:12]}"
+    saved = os.environ.get("WEBMAIL_CACHE_KEY_PREFIX")
+    os.environ["WEBMAIL_CACHE_KEY_PREFIX"] = prefix
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        override_settings(CACHES={"default": {**cache_settings, "KEY_PREFIX": prefix}}),
+    ):
+        patch.setattr(RedisCache, "clear", _clear_prefix)
+        from django.core.cache import cache
+
+        yield
+        cache.clear()
+    if saved is None:
+        os.environ.pop("WEBMAIL_CACHE_KEY_PREFIX", None)
+    else:
+        os.environ["WEBMAIL_CACHE_KEY_PREFIX"] = saved
 
 
 @pytest.fixture(autouse=True)

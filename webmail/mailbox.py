@@ -29,9 +29,9 @@ from webmail.models import Folder, MessageSummary, SpecialUse
 log = logging.getLogger(__name__)
 
 # The reading pane, its body frame, attachments and inline images each need the raw message;
-# it is kept for a while so that one message is fetched once, not once per request.
+# it is kept for a while so that one message is fetched once, not once per request. One larger
+# than settings.WEBMAIL_CACHE_MAX_ENTRY_BYTES is not kept.
 RAW_CACHE_SECONDS = 600
-RAW_CACHE_MAX_BYTES = 10 * 1024 * 1024
 # Search results: the newest this many matches per folder.
 SEARCH_LIMIT = 2000
 # A user counts as active (and their mail is synced in the background) this long after a request.
@@ -216,7 +216,7 @@ def _raw_key(folder: Folder, uid: int) -> str:
 
 def _remember(folder: Folder, uid: int, raw: bytes | None) -> None:
     # Without a UIDVALIDITY the UID could mean another message after the first sync.
-    if raw is not None and folder.uidvalidity is not None and len(raw) <= RAW_CACHE_MAX_BYTES:
+    if raw is not None and folder.uidvalidity is not None and len(raw) <= settings.WEBMAIL_CACHE_MAX_ENTRY_BYTES:
         cache.set(_raw_key(folder, uid), raw, RAW_CACHE_SECONDS)
 
 

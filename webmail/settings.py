@@ -338,6 +338,30 @@ else:
 # The queue tasks go to; several installations may share one Redis with a queue each.
 CELERY_TASK_DEFAULT_QUEUE = env_str("WEBMAIL_CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# The cache holds raw messages for the reading pane (10 minutes), the message lists' milestones
+# and the sync de-duplication. With Redis every web and worker process shares it; without, each
+# process has a small one of its own. A message larger than WEBMAIL_CACHE_MAX_ENTRY_BYTES is not
+# kept: it is fetched again for each request (its frame, its images) rather than pinning memory.
+WEBMAIL_CACHE_MAX_ENTRY_BYTES = env_int("WEBMAIL_CACHE_MAX_ENTRY_BYTES", 2 * 1024 * 1024, minimum=0)
+_CACHE_LOCAL_ENTRIES = 100  # so a process's own cache holds at most 100 times the entry bound
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Installations sharing one Redis (a queue each) keep their cache keys apart too.
+            "KEY_PREFIX": env_str("WEBMAIL_CACHE_KEY_PREFIX") or CELERY_TASK_DEFAULT_QUEUE,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "webmail",
+            "OPTIONS": {"MAX_ENTRIES": _CACHE_LOCAL_ENTRIES},
+        }
+    }
 # Housekeeping; each run expires shortly before the next is due so a backlog never piles up.
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {

@@ -106,13 +106,13 @@ def local_install(tmp_path: Path) -> dict[str, str]:
     return environment
 
 
-def run_local(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def run_local(code: str, tmp_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``code`` in `manage.py shell` of such an install, with the usual umask (files 0644 unless
     the code says otherwise)."""
     return subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
         cwd=ROOT,
-        env=local_install(tmp_path),
+        env={**local_install(tmp_path), **(extra_env or {})},
         umask=0o022,
         capture_output=True,
         text=True,
@@ -180,3 +180,56 @@ def test_an_older_install_is_tightened_on_start(tmp_path):
     assert {
         oct((var / n).stat().st_mode & 0o777) for n in ("webmail.sqlite3", "webmail.sqlite3-wal", "webmail.sqlite3-shm")
     } == {"0o600"}
+
+
+CACHE_SETTINGS = (
+    "from django.conf import settings; from django.core.cache import cache\n"
+    "c = settings.CACHES['default']\n"
+    "print(c['BACKEND'], c.get('LOCATION'), c.get('KEY_PREFIX', '-'), c.get('OPTIONS', {}).get('MAX_ENTRIES'))\n"
+)
+
+
+def test_without_redis_each_process_has_a_bounded_cache_of_its_own(tmp_path):
+    result = run_local(CACHE_SETTINGS, tmp_path)
+    assert result.returncode == 0, result.stderr
+    backend, _location, _prefix, max_entries = result.stdout.split()
+    assert backend == "django.core.cache.backends.locmem.LocMemCache"
+    assert 0 < int(max_entries) <= 100
+
+
+def test_with_redis_the_cache_is_redis_under_the_queue_name(tmp_path):
+    environment = {"REDIS_URL": "redis://127.0.0.1:6399/3", "WEBMAIL_CELERY_QUEUE": "team-b"}
+    result = run_local(CACHE_SETTINGS, tmp_path, environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6399/3",
+        "team-b",
+        "None",
+    ]
+    result = run_local(CACHE_SETTINGS, tmp_path, {**environment, "WEBMAIL_CACHE_KEY_PREFIX": "mail-b"})
+    assert result.stdout.split()[2] == "mail-b"
+
+
+def test_with_redis_processes_share_the_cache(tmp_path):
+    """What one process caches (a sync it just asked for, a folder's milestones) another sees."""
+    from tests.servers.redis import RedisServer
+
+    with RedisServer() as redis:
+        environment = {"REDIS_URL": redis.url}
+        first = run_local(
+            "from django.core.cache import cache\n"
+            "print(cache.add('webmail:sync-published:7', True, 30))\n"
+            "cache.set('webmail:milestones:7', [(0, None, 41)], 30)\n",
+            tmp_path,
+            environment,
+        )
+        second = run_local(
+            "from django.core.cache import cache\n"
+            "print(cache.add('webmail:sync-published:7', True, 30), cache.get('webmail:milestones:7'))\n",
+            tmp_path,
+            environment,
+        )
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.split() == ["True"]
+    assert second.stdout.strip() == "False [(0, None, 41)]"
