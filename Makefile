@@ -22,7 +22,6 @@ $(VENV)/.test-deps: requirements.txt requirements-test.txt | $(BIN)/python
 
 run: $(VENV)/.run-deps
 	$(MANAGE) migrate --noinput
-	$(MANAGE) ensure_admin
 	$(MANAGE) serve --addr $(ADDR)
 
 system-deps:

@@ -2,18 +2,73 @@
 
 One Ctrl-C stops all three; if any of them dies, the others are stopped too, so a broken
 worker is never left unnoticed behind a working web page.
+
+It creates the first admin when there is none, and prints a generated password last, in a box,
+once all three have said they are up, so that it does not scroll away among their banners.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from accounts.management.commands.ensure_admin import create_first_admin, first_admin_box
+
+# The last line each one writes when it has started (runserver's own warning is hidden below,
+# and said once in our own words instead).
+READY = {
+    "web": re.compile(r"^Quit the server with "),
+    "worker": re.compile(r"\S@\S+ ready\.\s*$"),
+    "beat": re.compile(r"beat: Starting\.\.\.\s*$"),
+}
+# Should a banner change and a line never match, the box is printed after this anyway.
+READY_TIMEOUT = 60.0
+
+
+class Relay:
+    """Copies the children's output to ours, line by line, and notes when each is ready."""
+
+    def __init__(self, write: Callable[[str], None], names: list[str]) -> None:
+        self._write = write
+        self._lock = threading.Lock()
+        self._waiting = set(names)
+        self._all_ready = threading.Event()
+        if not self._waiting:
+            self._all_ready.set()
+
+    def follow(self, name: str, stream: IO[bytes]) -> threading.Thread:
+        thread = threading.Thread(target=self._copy, args=(name, stream), name=f"relay-{name}", daemon=True)
+        thread.start()
+        return thread
+
+    def _copy(self, name: str, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            with self._lock:
+                self._write(line)
+                if name in self._waiting and READY[name].search(line):
+                    self._waiting.discard(name)
+                    if not self._waiting:
+                        self._all_ready.set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self._all_ready.wait(timeout)
+
+    def say(self, text: str) -> None:
+        """Our own lines, never in the middle of a child's."""
+        with self._lock:
+            self._write(text)
 
 
 class Command(BaseCommand):
@@ -24,6 +79,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
 
     def handle(self, *args, addr: str, concurrency: int, **options) -> None:
+        first_admin = create_first_admin()
         python = sys.executable
         celery = str(Path(python).with_name("celery"))
         commands = {
@@ -31,13 +87,35 @@ class Command(BaseCommand):
             "worker": [celery, "-A", "webmail", "worker", "--loglevel=INFO", f"--concurrency={concurrency}"],
             "beat": [celery, "-A", "webmail", "beat", "--loglevel=INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
         }
-        processes = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR)  # noqa: S603 - our own fixed argv
-            for name, command in commands.items()
-        }
-        self.stdout.write(self.style.SUCCESS(f"Webmail is running on http://{addr}/ (Ctrl-C stops everything)"))
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_RUNSERVER_HIDE_WARNING": "true"}
+        relay = Relay(lambda line: self.stdout.write(line), list(commands))
+        processes = {}
+        for name, command in commands.items():
+            processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed argv
+                command,
+                cwd=settings.BASE_DIR,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            relay.follow(name, processes[name].stdout)
 
         stopping = False
+        announced = False
+
+        def announce() -> None:
+            nonlocal announced
+            if announced:
+                return
+            announced = True
+            lines = [
+                self.style.SUCCESS(f"Webmail is running on http://{addr}/ (Ctrl-C stops everything)"),
+                "This is Django's development server, for trying it out; see docs/DEPLOY.md for production.",
+            ]
+            if first_admin is not None:
+                lines.append(first_admin_box(*first_admin))
+            relay.say("\n".join(lines))
 
         def stop(signum, frame) -> None:
             nonlocal stopping
@@ -45,17 +123,23 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        started = time.monotonic()
         exit_code = 0
         try:
             while not stopping:
                 for name, process in processes.items():
                     code = process.poll()
                     if code is not None:
-                        self.stderr.write(f"{name} exited with status {code}; stopping the others.")
+                        relay.say(f"{name} exited with status {code}; stopping the others.")
                         exit_code = code or 1
                         stopping = True
                         break
-                time.sleep(0.5)
+                if stopping:
+                    break
+                if announced:
+                    time.sleep(0.5)
+                elif relay.wait_ready(0.5) or time.monotonic() - started > READY_TIMEOUT:
+                    announce()
         finally:
             for process in processes.values():
                 if process.poll() is None:
@@ -66,5 +150,8 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
+            if first_admin is not None and not announced:
+                # Never lose a generated password, even when start-up failed.
+                relay.say(first_admin_box(*first_admin))
         if exit_code:
             sys.exit(exit_code)
