@@ -58,8 +58,9 @@ def publish(task, *args) -> bool:
 
 
 def publish_folder_sync(folder: Folder) -> bool:
-    """A sync of ``folder``, unless this process asked for one moments ago (a user clicking
-    around a large folder should not queue one full backfill per click)."""
+    """A sync of ``folder``, unless one was asked for moments ago (a user clicking around a
+    large folder should not queue one full backfill per click): by any web process when the
+    cache is Redis, by this one otherwise."""
     key = f"webmail:sync-published:{folder.pk}"
     if not cache.add(key, True, PUBLISH_DEDUP_SECONDS):
         return True
