@@ -73,12 +73,26 @@ def database_url(settings_dict: Mapping[str, Any]) -> str:
 
 
 def filesystem_broker_options(var_dir: Path) -> dict[str, Any]:
-    """CELERY_BROKER_TRANSPORT_OPTIONS as settings.py makes them for ``WEBMAIL_VAR_DIR=var_dir``.
+    """CELERY_BROKER_TRANSPORT_OPTIONS as settings.py makes them for ``WEBMAIL_VAR_DIR=var_dir``
+    and no REDIS_URL.
 
-    Without REDIS_URL, settings.py puts the filesystem broker's folders under VAR_DIR; this
-    moves every path under this process's VAR_DIR to ``var_dir``, so it follows settings.py.
+    When this process has no REDIS_URL either, every path of its own options under its VAR_DIR
+    moves to ``var_dir``, so it follows settings.py. When it has one (a worker on the
+    filesystem broker in a test run on Redis), its options are Redis's, and the folders are
+    named here as settings.py names them.
     """
     from django.conf import settings
+
+    if settings.REDIS_URL:
+        broker = var_dir / "broker"
+        return {
+            "control_folder": str(broker / "control"),
+            "data_folder_in": str(broker / "queue"),
+            "data_folder_out": str(broker / "queue"),
+            "processed_folder": str(broker / "processed"),
+            "store_processed": False,
+            "polling_interval": 0.1,
+        }
 
     def moved(value: Any) -> Any:
         if isinstance(value, str) and Path(value).is_relative_to(settings.VAR_DIR):

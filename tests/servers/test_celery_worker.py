@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.tasks import clear_expired_sessions
-from tests.servers.celery_worker import CeleryWorker, CeleryWorkerError
+from tests.servers.celery_worker import CeleryWorker, CeleryWorkerError, filesystem_broker_options
 
 EXPIRED = "expired-session-0000000000000000"
 VALID = "valid-session-00000000000000000000"
@@ -78,3 +78,10 @@ def test_a_worker_that_cannot_start_says_why(tmp_path) -> None:
         worker.start()
 
     assert not worker.running
+
+
+@pytest.mark.skipif(bool(os.environ.get("REDIS_URL")), reason="compares with settings made without REDIS_URL")
+def test_the_filesystem_broker_options_named_for_a_run_on_redis_are_those_settings_make(settings, tmp_path):
+    moved = filesystem_broker_options(tmp_path)
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"  # what the harness sees in a run on Redis
+    assert filesystem_broker_options(tmp_path) == moved
