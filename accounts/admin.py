@@ -9,8 +9,10 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from accounts import twofactor
@@ -138,6 +140,7 @@ class MailAccountForm(forms.ModelForm):
             self.fields["use_imap_password_for_smtp"].initial = not self.instance.smtp_password
         self._had_own_smtp_password = bool(self.instance.smtp_password)
 
+    @method_decorator(sensitive_variables("cleaned"))
     def clean(self):
         cleaned = super().clean()
         if not self.instance.imap_password and not cleaned.get("new_imap_password"):
@@ -240,6 +243,19 @@ class MailAccountAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else [IdentityInline]
+
+    @method_decorator(sensitive_post_parameters("new_imap_password", "new_smtp_password"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None:
+            # The last connection test, with the certificate a server presented if it was not
+            # trusted, and the button that pins it.
+            extra_context = {
+                **(extra_context or {}),
+                "last_check": ConnectionCheck.objects.filter(account_id=object_id).first(),
+                "can_pin": self.has_change_permission(request),
+                "pin_next": request.get_full_path(),
+            }
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(boolean=True, description=_("sending held"))
     def sending_held(self, obj: MailAccount) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +18,7 @@ from functools import cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 VERSION = "v1"
 NONCE_BYTES = 12
@@ -24,6 +26,51 @@ NONCE_BYTES = 12
 
 class SecretError(Exception):
     """A stored secret cannot be decrypted: wrong key set, tampering, or moved to another row."""
+
+
+class Secret:
+    """A decrypted password. ``repr()`` and ``str()`` give stars, so it reads ``********`` in a
+    traceback, a log line or a template; the text comes out only through ``reveal()``, called
+    where a library needs it. Error reports also hide every variable of the frames called from
+    one that holds a Secret (``accounts.tracebacks``). It cannot be pickled (into a task, a
+    cache or a session)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("a Secret holds a str")
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    def __str__(self) -> str:
+        return "********"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Secret):
+            other = other._value
+        if not isinstance(other, str):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode("utf-8"), other.encode("utf-8"))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo) -> Secret:
+        return self
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("a Secret is not pickled: it would leave the process in clear")
 
 
 @dataclass(frozen=True)
@@ -46,6 +93,7 @@ def _configured_keys() -> tuple[_Key, ...]:
     return _keys(tuple(settings.WEBMAIL_SECRET_KEYS))
 
 
+@sensitive_variables()
 def encrypt(plaintext: str, *, context: str) -> str:
     """Encrypt under the newest key, bound to ``context`` (e.g. ``accounts.mailaccount:<id>:imap_password``)."""
     key = _configured_keys()[0]
@@ -54,6 +102,7 @@ def encrypt(plaintext: str, *, context: str) -> str:
     return f"{VERSION}.{key.key_id}.{base64.b64encode(nonce + sealed).decode()}"
 
 
+@sensitive_variables()
 def decrypt(token: str, *, context: str) -> str:
     key, blob = _parse(token)
     try:

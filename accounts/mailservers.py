@@ -45,6 +45,59 @@ def _context(ca_certificates: str, pinned: bool) -> ssl.SSLContext:
     return context
 
 
+def unverified_context() -> ssl.SSLContext:
+    """For looking at a certificate no CA vouches for, so an admin can check and pin it. Never
+    for a connection that goes on to log in."""
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def is_trust_failure(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is a certificate that failed verification or the pin."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (CertificateNotTrusted, ssl.SSLCertVerificationError)):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def describe_certificate(der: bytes) -> dict:
+    """What an admin checks before pinning a certificate: who it names, when it is valid, and its
+    SHA-256 fingerprint in the form the pin field takes."""
+    from cryptography import x509
+
+    names: list[str] = []
+    subject = issuer = ""
+    not_before = not_after = ""
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+        subject, issuer = certificate.subject.rfc4514_string(), certificate.issuer.rfc4514_string()
+        not_before = certificate.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC")
+        not_after = certificate.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
+        try:
+            alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            alternative = None
+        if alternative is not None:
+            names = [*alternative.get_values_for_type(x509.DNSName)]
+            names += [str(address) for address in alternative.get_values_for_type(x509.IPAddress)]
+    except ValueError:
+        subject = "(a certificate that cannot be read)"
+    return {
+        "subject": subject[:300],
+        "issuer": issuer[:300],
+        "names": [name[:255] for name in names[:20]],
+        "not_before": not_before,
+        "not_after": not_after,
+        "sha256": fingerprint(der),
+    }
+
+
 def fingerprint(der: bytes) -> str:
     return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
 

@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from accounts import crypto
+from accounts.crypto import Secret
 
 
 class UserManager(BaseUserManager["User"]):
@@ -216,7 +218,8 @@ class MailAccount(models.Model):
         if self.pk is None:
             self.pk = uuid.uuid4()
         for field, plaintext in pending.items():
-            setattr(self, field, crypto.encrypt(plaintext, context=self._secret_context(field)) if plaintext else "")
+            sealed = crypto.encrypt(plaintext.reveal(), context=self._secret_context(field)) if plaintext else ""
+            setattr(self, field, sealed)
         super().save(*args, **kwargs)
 
     @property
@@ -249,7 +252,8 @@ class MailAccount(models.Model):
     def _secret_context(self, field: str) -> str:
         return f"{self._meta.label_lower}:{self.pk}:{field}"
 
-    def set_secret(self, field: str, plaintext: str) -> None:
+    @sensitive_variables("plaintext")
+    def set_secret(self, field: str, plaintext: str | Secret) -> None:
         """Set a password; it is encrypted when the row is saved, once its primary key is final.
 
         (The admin's inline formsets reset a new row's UUID before saving it, so binding the
@@ -257,22 +261,25 @@ class MailAccount(models.Model):
         """
         if field not in self.SECRET_FIELDS:
             raise ValueError(f"{field} is not a secret field")
-        self.__dict__.setdefault("_pending_secrets", {})[field] = plaintext
+        secret = plaintext if isinstance(plaintext, Secret) else Secret(plaintext)
+        self.__dict__.setdefault("_pending_secrets", {})[field] = secret
         setattr(self, field, "")
 
-    def get_secret(self, field: str) -> str:
+    @sensitive_variables()
+    def get_secret(self, field: str) -> Secret:
+        """The decrypted password, as a Secret: ``.reveal()`` where the text itself is needed."""
         if field not in self.SECRET_FIELDS:
             raise ValueError(f"{field} is not a secret field")
         pending = self.__dict__.get("_pending_secrets", {})
         if field in pending:
             return pending[field]
         token = getattr(self, field)
-        return crypto.decrypt(token, context=self._secret_context(field)) if token else ""
+        return Secret(crypto.decrypt(token, context=self._secret_context(field)) if token else "")
 
-    def imap_credentials(self) -> tuple[str, str]:
+    def imap_credentials(self) -> tuple[str, Secret]:
         return self.imap_login, self.get_secret("imap_password")
 
-    def smtp_credentials(self) -> tuple[str, str]:
+    def smtp_credentials(self) -> tuple[str, Secret]:
         password = self.get_secret("smtp_password") if self.smtp_password else self.get_secret("imap_password")
         return self.smtp_login, password
 
@@ -360,6 +367,9 @@ class ConnectionCheck(models.Model):
     imap_message = models.CharField(max_length=500)
     smtp_ok = models.BooleanField()
     smtp_message = models.CharField(max_length=500)
+    # The certificate each server presented when it was not trusted ({"imap": {...}, "smtp": {...}},
+    # see accounts.mailservers.describe_certificate): what an admin checks before pinning it.
+    certificates = models.JSONField(default=dict, blank=True)
 
     objects = ConnectionCheckQuerySet.as_manager()
 
@@ -373,6 +383,15 @@ class ConnectionCheck(models.Model):
     @property
     def ok(self) -> bool:
         return self.imap_ok and self.smtp_ok
+
+    @property
+    def untrusted_certificates(self) -> list[dict]:
+        """The certificates that failed, each with its ``service`` ("imap", "smtp") and ``label``."""
+        return [
+            {**self.certificates[service], "service": service, "label": service.upper()}
+            for service in ("imap", "smtp")
+            if isinstance(self.certificates.get(service), dict)
+        ]
 
 
 # The second-factor devices live in their own module; imported here so Django finds the models.

@@ -13,4 +13,5 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/accounts/<uuid:account_id>/test/", views.test_connection, name="test_connection"),
+    path("settings/accounts/<uuid:account_id>/pin/", views.pin_certificate, name="pin_certificate"),
 ]

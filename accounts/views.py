@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,8 +23,11 @@ from django_otp import login as otp_login
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
 from accounts.forms import CurrentCodeForm, LoginForm, SetupForm, TokenForm
+from accounts.mailservers import MailServerError, fingerprint
 from accounts.middleware import second_factor_exempt, second_factor_redirect
-from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount
+from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount, normalize_fingerprint
+from outbox import smtp
+from webmail import imap
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -187,6 +192,20 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
+def may_pin_certificate(request: HttpRequest, account: MailAccount | None) -> bool:
+    """Whoever may change the account in the admin (where its pin field is) may pin a certificate."""
+    model_admin = admin.site._registry.get(MailAccount)
+    return (
+        model_admin is not None
+        and admin.site.has_permission(request)
+        and model_admin.has_change_permission(request, account)
+    )
+
+
+def _check_context(request: HttpRequest, account: MailAccount, check: ConnectionCheck | None, next_url: str) -> dict:
+    return {"check": check, "can_pin": may_pin_certificate(request, account), "pin_next": next_url}
+
+
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -195,6 +214,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         account.last_check = ConnectionCheck.objects.filter(account=account).first()
     context = {
         "accounts": accounts,
+        "can_pin": may_pin_certificate(request, None),
+        "pin_next": reverse("accounts:settings"),
         "identities": user.identities.select_related("account"),
         "has_second_factor": twofactor.has_second_factor(user),
         "backup_codes_left": twofactor.backup_codes_left(user),
@@ -218,8 +239,54 @@ def test_connection(request: HttpRequest, account_id) -> HttpResponse:
         messages.error(request, error)
         return redirect("accounts:settings")
     if request.htmx:
-        return render(request, "accounts/_connection_check.html", {"check": check})
+        context = _check_context(request, account, check, reverse("accounts:settings"))
+        return render(request, "accounts/_connection_check.html", context)
     level = messages.SUCCESS if check.ok else messages.ERROR
     messages.add_message(request, level, f"IMAP: {check.imap_message}")
     messages.add_message(request, level, f"SMTP: {check.smtp_message}")
-    return redirect("accounts:settings")
+    return redirect("accounts:settings")  # the page shows the last result, certificates included
+
+
+@require_POST
+@login_required
+def pin_certificate(request: HttpRequest, account_id) -> HttpResponse:
+    """Pin the certificate the last connection test saw, once the admin confirms they checked it.
+
+    The fingerprint posted must be the one the test recorded, and the one the server presents
+    now (fetched again): never a value the browser made up.
+    """
+    account = get_object_or_404(MailAccount.objects.select_related("user"), pk=account_id)
+    if not may_pin_certificate(request, account):
+        raise PermissionDenied
+    service = request.POST.get("service", "")
+    posted = normalize_fingerprint(request.POST.get("sha256", ""))
+    if service not in ("imap", "smtp") or posted is None:
+        return HttpResponseBadRequest("unknown service or fingerprint")
+    back = _next_url(request)
+    if not request.POST.get("confirmed"):
+        messages.error(request, _("Nothing was pinned: confirm that you checked the fingerprint first."))
+        return redirect(back)
+    last = ConnectionCheck.objects.filter(account=account).first()
+    recorded = ((last.certificates if last else {}).get(service) or {}).get("sha256")
+    if recorded != posted:
+        messages.error(request, _("Nothing was pinned: that is not the certificate the last test saw. Test again."))
+        return redirect(back)
+    try:
+        der = (imap if service == "imap" else smtp).peer_certificate(account)
+    except MailServerError as exc:
+        reason = {"reason": exc}
+        messages.error(request, _("Nothing was pinned: the server could not be reached (%(reason)s).") % reason)
+        return redirect(back)
+    if der is None or fingerprint(der) != posted:
+        messages.error(
+            request, _("Nothing was pinned: the server now presents another certificate. Test the connection again.")
+        )
+        return redirect(back)
+    account.trusted_certificate_sha256 = posted
+    account.save(update_fields=["trusted_certificate_sha256", "updated_at"])
+    messages.success(
+        request,
+        _("%(account)s now trusts the certificate with SHA-256 %(fingerprint)s. Test the connection again.")
+        % {"account": account, "fingerprint": posted},
+    )
+    return redirect(back)

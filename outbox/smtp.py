@@ -19,8 +19,16 @@ import aiosmtplib
 from aiosmtplib.protocol import LINE_ENDINGS_REGEX
 from django.conf import settings
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
-from accounts.mailservers import MailServerError, check_peer, client_context, describe_network_error
+from accounts.crypto import Secret
+from accounts.mailservers import (
+    MailServerError,
+    check_peer,
+    client_context,
+    describe_network_error,
+    unverified_context,
+)
 from accounts.models import MailAccount, Security, is_loopback
 
 
@@ -38,26 +46,38 @@ def helo_name() -> str:
     return settings.WEBMAIL_SMTP_HELO_NAME or socket.gethostname()
 
 
-async def connect(account: MailAccount, timeout: float | None = None) -> aiosmtplib.SMTP:
-    """An SMTP session past TLS and AUTH; failures are raised as MailServerError in plain words."""
+def _client(account: MailAccount, timeout: float | None, tls_context) -> aiosmtplib.SMTP:
     host, port, security = account.smtp_host, account.smtp_port, account.smtp_security
     if security == Security.NONE and not is_loopback(host):
         raise MailServerError("refusing an unencrypted connection to a server that is not on this machine")
-    client = aiosmtplib.SMTP(
+    return aiosmtplib.SMTP(
         hostname=host,
         port=port,
         local_hostname=helo_name(),
         timeout=timeout or settings.WEBMAIL_CONNECT_TIMEOUT,
         use_tls=security == Security.TLS,
         start_tls=security == Security.STARTTLS,
-        tls_context=client_context(account) if security != Security.NONE else None,
+        tls_context=tls_context if security != Security.NONE else None,
     )
+
+
+@sensitive_variables("password", "credentials")
+async def connect(
+    account: MailAccount, timeout: float | None = None, credentials: tuple[str, Secret] | None = None
+) -> aiosmtplib.SMTP:
+    """An SMTP session past TLS and AUTH; failures are raised as MailServerError in plain words.
+
+    ``credentials`` (``account.smtp_credentials()``) are taken before the event loop runs when
+    the account's user may not be loaded yet: the login name may be their email address, and
+    the database cannot be queried from here."""
+    security = account.smtp_security
+    client = _client(account, timeout, client_context(account))
     try:
         await client.connect()
         if security != Security.NONE:
             check_peer(account, client.get_transport_info("ssl_object"))
-        username, password = account.smtp_credentials()
-        await client.login(username, password)
+        username, password = credentials or account.smtp_credentials()
+        await client.login(username, password.reveal())  # revealed as the argument only
     except BaseException as exc:
         client.close()
         if isinstance(exc, MailServerError):
@@ -88,8 +108,9 @@ def _auth_failure(code: int, message: str) -> MailServerError:
     return AuthenticationRefused(f"the server refuses this way of logging in ({words})", code, message)
 
 
-async def _check_login(account: MailAccount) -> str:
-    client = await connect(account)
+@sensitive_variables("credentials")
+async def _check_login(account: MailAccount, credentials: tuple[str, Secret]) -> str:
+    client = await connect(account, credentials=credentials)
     try:
         cipher = client.get_transport_info("cipher") if account.smtp_security != Security.NONE else None
         tls = cipher[1] if cipher else "no TLS"
@@ -101,9 +122,31 @@ async def _check_login(account: MailAccount) -> str:
             client.close()
 
 
+@sensitive_variables("credentials")
 def check_login(account: MailAccount) -> str:
     """Connect, authenticate and quit. Returns what worked; raises MailServerError with what did not."""
-    return asyncio.run(_check_login(account))
+    credentials = account.smtp_credentials()  # may read the user's email: not inside the event loop
+    return asyncio.run(_check_login(account, credentials))
+
+
+async def _peer_certificate(account: MailAccount, timeout: float | None) -> bytes | None:
+    client = _client(account, timeout, unverified_context())
+    try:
+        await client.connect()  # greeting, EHLO, STARTTLS: nothing of the account's is sent
+        ssl_object = client.get_transport_info("ssl_object")
+        return ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise MailServerError(_describe(exc)) from exc
+    finally:
+        client.close()
+
+
+def peer_certificate(account: MailAccount, timeout: float | None = None) -> bytes | None:
+    """The certificate the SMTP server presents (DER), taken without verifying it, for the admin
+    to check and pin. None without TLS."""
+    if account.smtp_security == Security.NONE:
+        return None
+    return asyncio.run(_peer_certificate(account, timeout))
 
 
 def _describe(exc: BaseException) -> str:

@@ -14,12 +14,19 @@ from datetime import date
 
 import imapclient
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import SENT, seq_to_parenstr_upper
 from imapclient.response_parser import _convert_ENVELOPE, parse_fetch_response
 
-from accounts.mailservers import MailServerError, check_peer, client_context, describe_network_error
+from accounts.mailservers import (
+    MailServerError,
+    check_peer,
+    client_context,
+    describe_network_error,
+    unverified_context,
+)
 from accounts.models import MailAccount, Security, is_loopback
 
 log = logging.getLogger(__name__)
@@ -28,7 +35,8 @@ log = logging.getLogger(__name__)
 _enabled: weakref.WeakKeyDictionary[IMAPClient, frozenset[bytes]] = weakref.WeakKeyDictionary()
 
 
-def _connect(account: MailAccount, context: ssl.SSLContext, timeout: float) -> IMAPClient:
+def _open(account: MailAccount, context: ssl.SSLContext, timeout: float) -> IMAPClient:
+    """Connected, past TLS (implicit or STARTTLS), not logged in; the certificate as ``context`` checks it."""
     host, port, security = account.imap_host, account.imap_port, account.imap_security
     if security == Security.NONE and not is_loopback(host):
         raise MailServerError("refusing an unencrypted connection to a server that is not on this machine")
@@ -37,15 +45,46 @@ def _connect(account: MailAccount, context: ssl.SSLContext, timeout: float) -> I
         # imapclient has imaplib format three debug lines for every line received, logged or
         # not: a tenth of a full sync's CPU time.
         client._imap.debug = 0
-    try:
-        if security == Security.STARTTLS:
+    if security == Security.STARTTLS:
+        with _hanging_up_on_failure(client):
             client.starttls(context)
-        if security != Security.NONE:
-            check_peer(account, client.socket())
-    except BaseException:
-        client.shutdown()
-        raise
     return client
+
+
+@contextmanager
+def _hanging_up_on_failure(client: IMAPClient) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        # A failed TLS handshake has already closed the socket: shutting it down again raises
+        # "bad file descriptor", which must not replace the reason (an untrusted certificate).
+        with suppress(OSError, IMAPClientError, imaplib.IMAP4.error):
+            client.shutdown()
+        raise
+
+
+def _connect(account: MailAccount, context: ssl.SSLContext, timeout: float) -> IMAPClient:
+    client = _open(account, context, timeout)
+    if account.imap_security != Security.NONE:
+        with _hanging_up_on_failure(client):
+            check_peer(account, client.socket())
+    return client
+
+
+def peer_certificate(account: MailAccount, timeout: float | None = None) -> bytes | None:
+    """The certificate the IMAP server presents (DER), taken without verifying it, for the admin
+    to check and pin; nothing is sent past STARTTLS. None without TLS."""
+    if account.imap_security == Security.NONE:
+        return None
+    try:
+        client = _open(account, unverified_context(), timeout or settings.WEBMAIL_CONNECT_TIMEOUT)
+    except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
+        raise MailServerError(_describe(exc)) from exc
+    try:
+        return client.socket().getpeercert(binary_form=True)
+    finally:
+        with suppress(OSError, IMAPClientError, imaplib.IMAP4.error):
+            client.shutdown()
 
 
 @contextmanager
@@ -59,13 +98,8 @@ def logged_in(account: MailAccount, timeout: float | None = None) -> Iterator[IM
     except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
         raise MailServerError(_describe(exc)) from exc
     try:
-        username, password = account.imap_credentials()
         try:
-            if username.isascii() and password.isascii():
-                client.login(username, password)
-            else:
-                # LOGIN cannot carry non-ASCII; AUTHENTICATE PLAIN sends UTF-8.
-                client.plain_login(username, password)
+            _login(client, account)
             _enable_resync(client)
         except LoginError as exc:
             raise MailServerError(f"authentication failed ({_server_words(exc)})") from None
@@ -77,6 +111,17 @@ def logged_in(account: MailAccount, timeout: float | None = None) -> Iterator[IM
             client.logout()
         except (OSError, IMAPClientError, imaplib.IMAP4.error):
             client.shutdown()
+
+
+@sensitive_variables("password")
+def _login(client: IMAPClient, account: MailAccount) -> None:
+    username, password = account.imap_credentials()
+    # The password is revealed only as the argument: it stays a Secret in this frame.
+    if username.isascii() and password.reveal().isascii():
+        client.login(username, password.reveal())
+    else:
+        # LOGIN cannot carry non-ASCII; AUTHENTICATE PLAIN sends UTF-8.
+        client.plain_login(username, password.reveal())
 
 
 def _enable_resync(client: IMAPClient) -> None:

@@ -398,6 +398,10 @@ WEBMAIL_SMTP_HELO_NAME = env_str("WEBMAIL_SMTP_HELO_NAME")
 WEBMAIL_CONNECT_TIMEOUT = env_int("WEBMAIL_CONNECT_TIMEOUT", 10, minimum=1, maximum=120)
 WEBMAIL_CONNECTION_TESTS_PER_HOUR = env_int("WEBMAIL_CONNECTION_TESTS_PER_HOUR", 20, minimum=1)
 
+# Error reports (the debug page, mail to ADMINS) never show a mail password, DEBUG or not.
+DEFAULT_EXCEPTION_REPORTER = "accounts.tracebacks.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "accounts.tracebacks.SecretSafeReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
