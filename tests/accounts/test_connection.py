@@ -68,7 +68,7 @@ def test_a_wrong_password_is_reported_in_plain_words(account):
     check = check_account(account, account.user)
     assert not check.imap_ok and not check.smtp_ok
     assert check.imap_message.startswith("authentication failed")
-    assert check.smtp_message.startswith("authentication failed (535")
+    assert check.smtp_message.startswith("authentication failed: the password was refused (535")
     assert "not the password" not in check.imap_message + check.smtp_message
 
 
