@@ -17,8 +17,8 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
-from imapclient.imapclient import SENT, seq_to_parenstr_upper
-from imapclient.response_parser import _convert_ENVELOPE, parse_fetch_response
+from imapclient.imapclient import SENT
+from imapclient.response_parser import parse_fetch_response
 
 from accounts.mailservers import (
     MailServerError,
@@ -28,6 +28,7 @@ from accounts.mailservers import (
     unverified_context,
 )
 from accounts.models import MailAccount, Security, is_loopback
+from webmail import imap_internals
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,7 @@ def _open(account: MailAccount, context: ssl.SSLContext, timeout: float) -> IMAP
         raise MailServerError("refusing an unencrypted connection to a server that is not on this machine")
     client = IMAPClient(host, port, ssl=security == Security.TLS, ssl_context=context, timeout=timeout)
     if not logging.getLogger("imapclient").isEnabledFor(logging.DEBUG):
-        # imapclient has imaplib format three debug lines for every line received, logged or
-        # not: a tenth of a full sync's CPU time.
-        client._imap.debug = 0
+        imap_internals.quiet_debug(client)
     if security == Security.STARTTLS:
         with _hanging_up_on_failure(client):
             client.starttls(context)
@@ -397,9 +396,10 @@ def delete_folder(client: IMAPClient, name: str) -> None:
 # -- what changed in a folder since the last sync (CONDSTORE, QRESYNC: RFC 7162) -------------
 #
 # imapclient has no words for SELECT's QRESYNC parameter, VANISHED, or a UID FETCH of a range,
-# so these go one level down, to imaplib. What the server answers is parsed strictly: a UID is
-# an int from 1 to 2**32-1, a UID set is digits, colons and commas. A report that is not quite
-# right is not used at all (None), and the caller asks the slow, plain way instead.
+# so these go one level down, to imaplib, through webmail.imap_internals. What the server answers
+# is parsed strictly: a UID is an int from 1 to 2**32-1, a UID set is digits, colons and commas.
+# A report that is not quite right is not used at all (None), and the caller asks the slow,
+# plain way instead.
 
 MAX_UID = 2**32 - 1
 MAX_MODSEQ = 2**63 - 1
@@ -493,12 +493,8 @@ def select_resync(
     parameters = f"{uidvalidity} {modseq}"
     if known is not None and _positive(known[0], MAX_UID) and _positive(known[1], MAX_UID) and known[0] <= known[1]:
         parameters += f" {known[0]}:{known[1]}"
-    # imaplib sends the mailbox argument as it is: the quoted name, then the parameter list.
-    mailbox = client._normalise_folder(folder_name) + f" (QRESYNC ({parameters}))".encode("ascii")
-    client._command_and_check("select", mailbox, True)
-    untagged = client._imap.untagged_responses
-    vanished, fetched = untagged.pop("VANISHED", []), untagged.pop("FETCH", [])
-    return Resync(client._process_select_response(untagged), _vanished_ranges(vanished), _flag_changes(fetched))
+    status, vanished, fetched = imap_internals.select_with_parameters(client, folder_name, f"(QRESYNC ({parameters}))")
+    return Resync(status, _vanished_ranges(vanished), _flag_changes(fetched))
 
 
 def fetch_uid_range(
@@ -516,7 +512,8 @@ def fetch_uid_range(
         if not _positive(changed_since, MAX_MODSEQ):
             raise UnsafeArgument(f"not a MODSEQ: {changed_since!r}")
         modifiers = f"(CHANGEDSINCE {changed_since})"
-    tag = client._imap._command("UID", "FETCH", f"{low}:{high}", seq_to_parenstr_upper(items), modifiers)
+    items_text = imap_internals.fetch_items(items)
+    tag = imap_internals.send_command(client, "UID", "FETCH", f"{low}:{high}", items_text, modifiers)
     return _fetched(client, tag, low, high)
 
 
@@ -525,17 +522,14 @@ def fetch_sequence_range(client: IMAPClient, low: int, high: int, items: list[by
     known yet), as {uid: {item: value}}; ``items`` must include UID."""
     if not (_positive(low, MAX_UID) and _positive(high, MAX_UID) and low <= high):
         raise UnsafeArgument(f"not a sequence range: {low!r}:{high!r}")
-    tag = client._imap._command("FETCH", f"{low}:{high}", seq_to_parenstr_upper(items))
+    tag = imap_internals.send_command(client, "FETCH", f"{low}:{high}", imap_internals.fetch_items(items))
     return _fetched(client, tag, 1, MAX_UID)
 
 
 def _fetched(client: IMAPClient, tag, low: int, high: int) -> dict[int, dict]:
     """The answer to a FETCH command sent as ``tag``, read quickly (imapclient's reader when
     unsure), keyed by UID; responses without a UID in low..high (unsolicited ones) dropped."""
-    connection = client._imap
-    typ, data = connection._command_complete("FETCH", tag)
-    client._checkok("fetch", typ, data)
-    typ, data = connection._untagged_response(typ, data, "FETCH")
+    data = imap_internals.fetch_answer(client, tag)
     parsed = parse_fetch(data, client.normalise_times)
     if parsed is None:  # something the quick reading does not know: imapclient's, which raises on nonsense
         parsed = parse_fetch_response(data, client.normalise_times, uid_is_key=False)
@@ -638,7 +632,7 @@ def parse_fetch(data: list, normalise_times: bool = True) -> dict[int, dict] | N
                 if not isinstance(name, bytes) or (name := name.upper()) in _CONVERTED_ITEMS:
                     raise _Unsure
                 if name == b"ENVELOPE":
-                    value = _convert_ENVELOPE(value, normalise_times)
+                    value = imap_internals.convert_envelope(value, normalise_times)
                 elif name == b"UID" and type(value) is not int:
                     raise _Unsure
                 message[name] = value
