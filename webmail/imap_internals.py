@@ -5,8 +5,8 @@ answers that come with it, for a UID FETCH of a range with CHANGEDSINCE, or for 
 FETCH answer with a reader of our own; its debug hook also costs CPU when nothing is logged.
 These are done one level down, through the names listed in ``REQUIRED``. An upgrade that renames
 or reshapes one of them must not make QRESYNC or the quick FETCH reader fall back in silence:
-``missing()`` names what is gone, the system check ``webmail.E001`` makes ``manage.py check``
-(and so every start) fail with it, and a test runs the check against the installed versions.
+``missing()`` names what is gone, the system check ``webmail.E001`` makes ``manage.py check``,
+``migrate`` and ``serve`` fail with it, and a test runs the check against the installed versions.
 
 Nothing else in the project touches a private attribute of imapclient or imaplib.
 """

@@ -32,10 +32,10 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .managed import ManagedServer
 from .process import reap_process_group
 
 CELERY = Path(sys.executable).with_name("celery")
@@ -102,7 +102,7 @@ def filesystem_broker_options(var_dir: Path) -> dict[str, Any]:
     return {key: moved(value) for key, value in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()}
 
 
-class CeleryWorker:
+class CeleryWorker(ManagedServer):
     """``celery -A webmail worker`` with a prefork pool, consuming its own queue.
 
     ``start()`` returns once the worker has logged that it is ready; ``stop()`` is a warm
@@ -249,18 +249,6 @@ class CeleryWorker:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals ---------------------------------------------------------
 

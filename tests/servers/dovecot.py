@@ -23,12 +23,11 @@ import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from imapclient import IMAPClient
 
 from .certs import TestPKI
+from .managed import ManagedServer
 from .net import LoopbackRelay, free_port
 from .process import reap_process_group
 
@@ -57,7 +56,7 @@ class DovecotError(RuntimeError):
     """Dovecot failed to start; the message carries its log."""
 
 
-class Dovecot:
+class Dovecot(ManagedServer):
     """Dovecot with IMAPS (implicit TLS) and IMAP+STARTTLS on 127.0.0.1."""
 
     host = "127.0.0.1"
@@ -117,18 +116,6 @@ class Dovecot:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         reap_process_group(process.pid)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- users and mail ----------------------------------------------------
 

@@ -14,8 +14,8 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
+
+from .managed import ManagedServer
 
 _ACCEPT_POLL_SECONDS = 0.2
 _JOIN_TIMEOUT_SECONDS = 5.0
@@ -32,7 +32,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-class LoopbackRelay:
+class LoopbackRelay(ManagedServer):
     """Forward ``host:port`` to ``host:target_port``, connecting from ``source_ip``."""
 
     def __init__(
@@ -82,18 +82,6 @@ class LoopbackRelay:
             _shutdown_quietly(sock)  # wakes pump threads blocked in recv()
         for thread in threads:
             thread.join(_JOIN_TIMEOUT_SECONDS)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _spawn(self, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)

@@ -31,10 +31,9 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from .certs import TestPKI
+from .managed import ManagedServer
 from .net import free_port
 
 POSTFIX = Path("/usr/sbin/postfix")
@@ -50,7 +49,7 @@ class PostfixError(RuntimeError):
     """Postfix failed to start or to stop; the message carries its log."""
 
 
-class Postfix:
+class Postfix(ManagedServer):
     """Postfix with a STARTTLS submission port on 127.0.0.1, delivering into Dovecot over LMTP."""
 
     host = "127.0.0.1"
@@ -100,18 +99,6 @@ class Postfix:
         pid, self._master_pid = self._master_pid, None
         if pid is not None:
             _reap_postfix_group(pid)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- inspection --------------------------------------------------------
 

@@ -6,14 +6,14 @@ import shutil
 import socket
 import subprocess
 import time
-from types import TracebackType
 
+from .managed import ManagedServer
 from .net import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
-class RedisServer:
+class RedisServer(ManagedServer):
     host = "127.0.0.1"
 
     def __init__(self) -> None:
@@ -49,12 +49,3 @@ class RedisServer:
             process.wait(timeout=10)
 
     stop = kill
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.kill()

@@ -14,13 +14,13 @@ import threading
 from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from .certs import TestPKI
+from .managed import ManagedServer
 
 Mode = Literal["starttls", "tls"]
 SCRIPTABLE_COMMANDS = ("MAIL", "RCPT", "DATA")
@@ -354,7 +354,7 @@ class _Controller(Controller):
         return _SubmissionSMTP(self.handler, data_size_limit=handler.size_limit, **self.SMTP_kwargs)
 
 
-class SMTPServer:
+class SMTPServer(ManagedServer):
     """Submission server on 127.0.0.1: ``mode`` "starttls" (port-587 style) or "tls" (465)."""
 
     host = "127.0.0.1"
@@ -400,18 +400,6 @@ class SMTPServer:
         controller, self._controller = self._controller, None
         if controller is not None:
             controller.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def add_user(self, login: str, password: str) -> None:
         self.users[login] = password
