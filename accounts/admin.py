@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
 from accounts.models import AuthenticatorDevice, ConnectionCheck, Identity, MailAccount, User
-from outbox import delivery, tasks
+from accounts.signals import smtp_password_replaced
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -268,18 +267,18 @@ class MailAccountAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: MailAccount, form: MailAccountForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change and obj.smtp_held_at is not None and form.smtp_password_changed():
-            # The refused password was replaced: the mail that waited for it goes out now.
-            released = delivery.release_hold(obj)
+            # The refused password was replaced: the outbox queues the mail that waited for it.
+            answers = smtp_password_replaced.send(sender=MailAccount, account=obj)
+            requeued = sum(count for _receiver, count in answers if isinstance(count, int))
             obj.smtp_held_at, obj.smtp_hold_reason = None, ""
-            transaction.on_commit(lambda: [tasks.publish_id(message_id) for message_id in released])
             self.message_user(
                 request,
                 ngettext(
                     "Sending resumed: %(count)d held message is queued again.",
                     "Sending resumed: %(count)d held messages are queued again.",
-                    len(released),
+                    requeued,
                 )
-                % {"count": len(released)},
+                % {"count": requeued},
                 messages.SUCCESS,
             )
 
