@@ -14,6 +14,7 @@ import hmac
 import os
 from dataclasses import dataclass
 from functools import cache
+from typing import NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -66,10 +67,10 @@ class Secret:
     def __copy__(self) -> Secret:
         return self
 
-    def __deepcopy__(self, memo) -> Secret:
+    def __deepcopy__(self, memo: dict) -> Secret:
         return self
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
         raise TypeError("a Secret is not pickled: it would leave the process in clear")
 
 

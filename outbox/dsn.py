@@ -116,7 +116,7 @@ def _returned_message_id(part: Message) -> str:
     return ""
 
 
-def _find_message(account_id, report: DeliveryReport) -> OutgoingMessage | None:
+def _find_message(account_id: uuid.UUID, report: DeliveryReport) -> OutgoingMessage | None:
     mine = OutgoingMessage.objects.filter(account_id=account_id)
     if report.envelope_id:
         try:
@@ -128,7 +128,7 @@ def _find_message(account_id, report: DeliveryReport) -> OutgoingMessage | None:
     return None
 
 
-def apply(account_id, report: DeliveryReport) -> int:
+def apply(account_id: uuid.UUID, report: DeliveryReport) -> int:
     """Record the report on the matching recipients; returns how many changed."""
     message = _find_message(account_id, report)
     if message is None:

@@ -14,5 +14,5 @@ from outbox import delivery, tasks
 def release_held_mail(sender, account: MailAccount, **kwargs) -> int:
     """The refused password was replaced: the mail that waited for it goes out now."""
     released = delivery.release_hold(account)
-    transaction.on_commit(lambda: [tasks.publish_id(message_id) for message_id in released])
+    transaction.on_commit(lambda: tasks.publish_ids(released))
     return len(released)

@@ -8,12 +8,15 @@ means for the message is decided by ``outbox.delivery``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import socket
+import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import aiosmtplib
 from aiosmtplib.protocol import LINE_ENDINGS_REGEX
@@ -31,6 +34,8 @@ from accounts.mailservers import (
 )
 from accounts.models import MailAccount, Security, is_loopback
 
+T = TypeVar("T")
+
 
 class AuthenticationRefused(MailServerError):
     """The server refused to log the account in for good (535 / 5.7.8: the password; other 5xx:
@@ -46,7 +51,7 @@ def helo_name() -> str:
     return settings.WEBMAIL_SMTP_HELO_NAME or socket.gethostname()
 
 
-def _client(account: MailAccount, timeout: float | None, tls_context) -> aiosmtplib.SMTP:
+def _client(account: MailAccount, timeout: float | None, tls_context: ssl.SSLContext) -> aiosmtplib.SMTP:
     host, port, security = account.smtp_host, account.smtp_port, account.smtp_security
     if security == Security.NONE and not is_loopback(host):
         raise MailServerError("refusing an unencrypted connection to a server that is not on this machine")
@@ -307,7 +312,9 @@ async def submit(
     result = SubmissionResult()
     pending = {r.id for r in envelope.recipients}
 
-    async def command(step: str, call, recipient_id: int | None = None) -> Reply:
+    async def command(
+        step: str, call: Callable[[], Awaitable[aiosmtplib.SMTPResponse]], recipient_id: int | None = None
+    ) -> Reply:
         started, clock = timezone.now(), time.monotonic()
         try:
             response = await call()
@@ -317,7 +324,7 @@ async def submit(
         result.exchanges.append(Exchange(step, started, int((time.monotonic() - clock) * 1000), reply, recipient_id))
         return reply
 
-    def settle_all(ids, reply: Reply) -> None:
+    def settle_all(ids: Iterable[int], reply: Reply) -> None:
         verdict = _classify(reply)
         for rid in ids:
             (result.deferred if verdict == "deferred" else result.rejected)[rid] = reply
@@ -347,9 +354,8 @@ async def submit(
         rcpt_ok: list[int] = []
         for recipient in envelope.recipients:
             options = [f"NOTIFY={notify}", f"ORCPT=rfc822;{_xtext(recipient.address)}"] if dsn else []
-            reply = await command(
-                "rcpt", lambda r=recipient, o=options: client.rcpt(r.address, options=o), recipient.id
-            )
+            rcpt = functools.partial(client.rcpt, recipient.address, options=options)
+            reply = await command("rcpt", rcpt, recipient.id)
             verdict = _classify(reply)
             if verdict == "accepted":
                 rcpt_ok.append(recipient.id)
@@ -455,7 +461,7 @@ async def _send_message(client: aiosmtplib.SMTP, data: bytes, timeout: float) ->
     end_sent = False
     try:
         pieces = dot_stuffed(data)
-        piece = next(pieces)
+        piece: bytes | None = next(pieces)
         while piece is not None and not answer.done():
             following = next(pieces, None)
             protocol.write(piece)
@@ -480,7 +486,7 @@ async def _send_message(client: aiosmtplib.SMTP, data: bytes, timeout: float) ->
             answer.exception()  # retrieved: a lost connection's is the one raised above
 
 
-async def _within(awaitable: Awaitable, timeout: float):
+async def _within(awaitable: Awaitable[T], timeout: float) -> T:
     try:
         return await asyncio.wait_for(awaitable, timeout)
     except TimeoutError:

@@ -71,6 +71,11 @@ def publish_id(message_id: str) -> None:
     ring(deliver, str(message_id))
 
 
+def publish_ids(message_ids: list[str]) -> None:
+    for message_id in message_ids:
+        publish_id(message_id)
+
+
 def ring(task, message_id: str, countdown: float = 0) -> bool:
     try:
         task.apply_async((str(message_id),), countdown=countdown or None, retry=False)

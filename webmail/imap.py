@@ -10,7 +10,8 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import imapclient
 from django.conf import settings
@@ -175,7 +176,7 @@ def sent_folder(client: IMAPClient, configured: str = "") -> str:
     return client.find_special_folder(SENT) or "Sent"
 
 
-def append_once(client: IMAPClient, folder: str, raw: bytes, message_id: str, when) -> bool:
+def append_once(client: IMAPClient, folder: str, raw: bytes, message_id: str, when: datetime) -> bool:
     """APPEND ``raw`` to ``folder`` unless a message with this Message-ID is already there.
 
     Returns False when it was already there (an earlier try appended it and then lost the reply).
@@ -469,10 +470,10 @@ def _flag_changes(responses: list) -> dict[int, dict] | None:
     except (IMAPClientError, ValueError, TypeError, IndexError):
         log.warning("ignoring FETCH responses to a QRESYNC SELECT that do not parse", exc_info=True)
         return None
-    changes = {}
+    changes: dict[int, dict] = {}
     for data in parsed.values():
         uid, flags, modseq = data.get(b"UID"), data.get(b"FLAGS"), data.get(b"MODSEQ")
-        if not _positive(uid, MAX_UID) or not isinstance(flags, tuple):
+        if not isinstance(uid, int) or not _positive(uid, MAX_UID) or not isinstance(flags, tuple):
             log.warning("ignoring FETCH responses to a QRESYNC SELECT without UID and FLAGS")
             return None
         changes[uid] = {b"FLAGS": tuple(flag for flag in flags if isinstance(flag, bytes)), b"MODSEQ": modseq}
@@ -526,7 +527,7 @@ def fetch_sequence_range(client: IMAPClient, low: int, high: int, items: list[by
     return _fetched(client, tag, 1, MAX_UID)
 
 
-def _fetched(client: IMAPClient, tag, low: int, high: int) -> dict[int, dict]:
+def _fetched(client: IMAPClient, tag: Any, low: int, high: int) -> dict[int, dict]:
     """The answer to a FETCH command sent as ``tag``, read quickly (imapclient's reader when
     unsure), keyed by UID; responses without a UID in low..high (unsolicited ones) dropped."""
     data = imap_internals.fetch_answer(client, tag)

@@ -76,7 +76,7 @@ def missing() -> list[str]:
 
 
 @checks.register()
-def check_imap_internals(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_imap_internals(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     return [
         checks.Error(
             f"The installed imapclient or imaplib changed: {problem}.",
@@ -105,7 +105,7 @@ def select_with_parameters(client: IMAPClient, folder_name: str, parameters: str
     return client._process_select_response(untagged), vanished, fetched
 
 
-def send_command(client: IMAPClient, *arguments: str | None) -> Any:
+def send_command(client: IMAPClient, *arguments: str | bytes | None) -> Any:
     """Send a command (``"UID", "FETCH", "1:9", "(UID FLAGS)"``; None arguments are left out);
     its tag, for ``fetch_answer``."""
     return client._imap._command(*arguments)

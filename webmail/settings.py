@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -346,7 +347,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 WEBMAIL_CACHE_MAX_ENTRY_BYTES = env_int("WEBMAIL_CACHE_MAX_ENTRY_BYTES", 2 * 1024 * 1024, minimum=0)
 _CACHE_LOCAL_ENTRIES = 100  # so a process's own cache holds at most 100 times the entry bound
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
