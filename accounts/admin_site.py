@@ -21,7 +21,8 @@ class SecondFactorAdminSite(admin.AdminSite):
     index_title = _("Users, mail accounts and identities")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return super().has_permission(request) and request.user.is_verified()
+        user = request.user
+        return super().has_permission(request) and user.is_authenticated and user.is_verified()
 
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         # One login page for everyone: ours, with its second-factor step.

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -73,6 +75,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    if TYPE_CHECKING:
+
+        def is_verified(self) -> bool:
+            """Set on each request's user by django-otp's middleware: past the second factor."""
+            ...
 
     def clean(self) -> None:
         super().clean()
@@ -221,6 +229,11 @@ class MailAccount(models.Model):
             sealed = crypto.encrypt(plaintext.reveal(), context=self._secret_context(field)) if plaintext else ""
             setattr(self, field, sealed)
         super().save(*args, **kwargs)
+
+    @cached_property
+    def last_check(self) -> ConnectionCheck | None:
+        """The latest connection test, as the settings page shows it."""
+        return self.connection_checks.first()
 
     @property
     def imap_login(self) -> str:

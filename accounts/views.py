@@ -23,6 +23,7 @@ from django_otp import login as otp_login
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
 from accounts.forms import CurrentCodeForm, LoginForm, SetupForm, TokenForm
+from accounts.http import SignedInRequest
 from accounts.mailservers import MailServerError, fingerprint
 from accounts.middleware import second_factor_exempt, second_factor_redirect
 from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount, normalize_fingerprint
@@ -42,11 +43,11 @@ def _redirect_next(request: HttpRequest) -> HttpResponse:
     return redirect(_next_url(request))
 
 
-def _get_account_for_user(request: HttpRequest, account_id) -> MailAccount:
+def _get_account_for_user(request: SignedInRequest, account_id) -> MailAccount:
     return get_object_or_404(MailAccount, pk=account_id, user=request.user)
 
 
-def _complete_second_factor(request: HttpRequest, device) -> None:
+def _complete_second_factor(request: SignedInRequest, device) -> None:
     otp_login(request, device)
     # A new session key once the second factor is in: a key seen before this point is worthless.
     request.session.cycle_key()
@@ -62,7 +63,8 @@ def _token_error(verification: twofactor.Verification) -> tuple[str, int]:
     if verification.outcome is twofactor.Outcome.REPLAYED:
         return _("That code has already been used. Wait for the next code from your app."), 400
     if verification.outcome is twofactor.Outcome.THROTTLED:
-        wait = max(1, int((verification.retry_at - timezone.now()).total_seconds()) + 1)
+        retry_at = verification.retry_at or timezone.now()
+        wait = max(1, int((retry_at - timezone.now()).total_seconds()) + 1)
         return _("Too many wrong codes. Try again in %(seconds)d seconds.") % {"seconds": wait}, 429
     return _("That code is not right. Check the time on your phone and try the current code."), 400
 
@@ -96,7 +98,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_post_parameters("token")
 @never_cache
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: SignedInRequest) -> HttpResponse:
     user = request.user
     if user.is_verified():
         return _redirect_next(request)
@@ -120,12 +122,12 @@ def verify(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_post_parameters("token", "current")
 @never_cache
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: SignedInRequest) -> HttpResponse:
     user = request.user
     replacing = twofactor.has_second_factor(user)
     if replacing and not user.is_verified():
         # Only someone who passed the current second factor may replace it.
-        return redirect(second_factor_redirect(request, _next_url(request)))
+        return redirect(second_factor_redirect(request, _next_url(request)) or "accounts:verify")
     pending = twofactor.pending_key(request.session, user)
     form = SetupForm(request.POST or None, replacing=replacing)
     status = 200
@@ -161,7 +163,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_post_parameters("current")
 @never_cache
-def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
+def regenerate_backup_codes(request: SignedInRequest) -> HttpResponse:
     """New backup codes, for a current code: a stolen session cannot mint codes of its own."""
     form = CurrentCodeForm(request.POST or None)
     status = 200
@@ -179,7 +181,7 @@ def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @sensitive_post_parameters()
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: SignedInRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     status = 200
     if request.method == "POST":
@@ -192,7 +194,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
-def may_pin_certificate(request: HttpRequest, account: MailAccount | None) -> bool:
+def may_pin_certificate(request: SignedInRequest, account: MailAccount | None) -> bool:
     """Whoever may change the account in the admin (where its pin field is) may pin a certificate."""
     model_admin = admin.site._registry.get(MailAccount)
     return (
@@ -202,16 +204,16 @@ def may_pin_certificate(request: HttpRequest, account: MailAccount | None) -> bo
     )
 
 
-def _check_context(request: HttpRequest, account: MailAccount, check: ConnectionCheck | None, next_url: str) -> dict:
+def _check_context(
+    request: SignedInRequest, account: MailAccount, check: ConnectionCheck | None, next_url: str
+) -> dict:
     return {"check": check, "can_pin": may_pin_certificate(request, account), "pin_next": next_url}
 
 
 @login_required
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: SignedInRequest) -> HttpResponse:
     user = request.user
     accounts = list(user.mail_accounts.all())
-    for account in accounts:
-        account.last_check = ConnectionCheck.objects.filter(account=account).first()
     context = {
         "accounts": accounts,
         "can_pin": may_pin_certificate(request, None),
@@ -226,7 +228,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def test_connection(request: HttpRequest, account_id) -> HttpResponse:
+def test_connection(request: SignedInRequest, account_id) -> HttpResponse:
     account = _get_account_for_user(request, account_id)
     try:
         check = check_account(account, request.user)
@@ -249,7 +251,7 @@ def test_connection(request: HttpRequest, account_id) -> HttpResponse:
 
 @require_POST
 @login_required
-def pin_certificate(request: HttpRequest, account_id) -> HttpResponse:
+def pin_certificate(request: SignedInRequest, account_id) -> HttpResponse:
     """Pin the certificate the last connection test saw, once the admin confirms they checked it.
 
     The fingerprint posted must be the one the test recorded, and the one the server presents
