@@ -13,6 +13,9 @@ from django_htmx.middleware import HtmxDetails
 from accounts.models import User
 
 
-class SignedInRequest(HttpRequest):
-    user: User
+class HtmxRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+class SignedInRequest(HtmxRequest):
+    user: User

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.http import HtmxRequest, SignedInRequest
 from outbox import compose, delivery, tasks
 from outbox.forms import ComposeForm
 from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind, RecipientState
@@ -29,11 +31,31 @@ POLL_SECONDS = 2
 TAKEN = (RecipientState.ACCEPTED, RecipientState.DELIVERED, RecipientState.DELAYED)
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """One line of the outbox list: the message and what the list says of it."""
+
+    message: OutgoingMessage
+    status_text: str
+    status_class: str
+    recipients_summary: str
+
+    @classmethod
+    def of(cls, message: OutgoingMessage, zone: ZoneInfo, now: datetime) -> OutboxRow:
+        recipients = list(message.recipients.all())
+        return cls(
+            message,
+            status_text(message, recipients, zone, now),
+            status_class(message, recipients),
+            recipients_summary(recipients),
+        )
+
+
 def _polled(view):
     """For the pages htmx polls: once the session is gone, the whole page goes to sign-in, not the table."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HtmxRequest, *args, **kwargs) -> HttpResponse:
         if request.htmx and not request.user.is_authenticated:
             page = request.htmx.current_url_abs_path or request.get_full_path()
             return HttpResponseClientRedirect(redirect_to_login(page).url)
@@ -42,7 +64,7 @@ def _polled(view):
     return wrapper
 
 
-def _get_message_for_user(request: HttpRequest, message_id) -> OutgoingMessage:
+def _get_message_for_user(request: SignedInRequest, message_id) -> OutgoingMessage:
     # The bytes stay in the database unless an action needs them (resend reads them on access).
     messages_ = OutgoingMessage.objects.defer("mime").select_related("identity", "account")
     return get_object_or_404(messages_, pk=message_id, user=request.user)
@@ -94,11 +116,12 @@ def status_text(message: OutgoingMessage, recipients: list[Recipient], zone: Zon
         rejected = next((r for r in recipients if r.state == RecipientState.REJECTED), None)
         reason = reply_text(rejected) if rejected is not None else message.last_error
         return _("failed: %(reason)s") % {"reason": reason} if reason else _("failed")
-    return {
+    labels: dict[str, str] = {
         MessageState.HELD: _("held"),
         MessageState.UNCERTAIN: _("uncertain"),
         MessageState.CANCELLED: _("cancelled"),
-    }.get(state, state)
+    }
+    return labels.get(state, state)
 
 
 def status_class(message: OutgoingMessage, recipients: list[Recipient]) -> str:
@@ -126,7 +149,7 @@ def recipients_summary(recipients: list[Recipient], shown: int = 3) -> str:
 
 
 @login_required
-def compose_view(request: HttpRequest) -> HttpResponse:
+def compose_view(request: SignedInRequest) -> HttpResponse:
     user = request.user
     if not user.identities.exists():
         status = 400 if request.method == "POST" else 200
@@ -154,7 +177,7 @@ def compose_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 @vary_on_headers("HX-Request")
-def outbox_list(request: HttpRequest) -> HttpResponse:
+def outbox_list(request: SignedInRequest) -> HttpResponse:
     zone, now = request.user.zone, timezone.now()
     queryset = (
         OutgoingMessage.objects.filter(user=request.user)
@@ -163,15 +186,11 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("recipients")
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    for message in page.object_list:
-        recipients = list(message.recipients.all())
-        message.status_text = status_text(message, recipients, zone, now)
-        message.status_class = status_class(message, recipients)
-        message.recipients_summary = recipients_summary(recipients)
+    rows = [OutboxRow.of(message, zone, now) for message in page.object_list]
     context = {
         "page": page,
-        "polling": any(m.in_flight for m in page.object_list),
+        "rows": rows,
+        "polling": any(row.message.in_flight for row in rows),
         "poll_seconds": POLL_SECONDS,
     }
     template = "outbox/_rows.html" if request.htmx else "outbox/list.html"
@@ -183,7 +202,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 @vary_on_headers("HX-Request")
-def detail(request: HttpRequest, message_id) -> HttpResponse:
+def detail(request: SignedInRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
     zone, now = request.user.zone, timezone.now()
     recipients = list(message.recipients.all())
@@ -221,7 +240,7 @@ def _too_late(message: OutgoingMessage) -> str:
 
 @require_POST
 @login_required
-def cancel(request: HttpRequest, message_id) -> HttpResponse:
+def cancel(request: SignedInRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
     was_undo = in_undo_window(message, timezone.now())
     if delivery.cancel(message):
@@ -233,7 +252,7 @@ def cancel(request: HttpRequest, message_id) -> HttpResponse:
 
 @require_POST
 @login_required
-def retry_now(request: HttpRequest, message_id) -> HttpResponse:
+def retry_now(request: SignedInRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
     if delivery.retry_now(message):
         transaction.on_commit(lambda: tasks.publish_id(str(message.pk)))
@@ -247,7 +266,7 @@ def retry_now(request: HttpRequest, message_id) -> HttpResponse:
 
 @require_POST
 @login_required
-def resend(request: HttpRequest, message_id) -> HttpResponse:
+def resend(request: SignedInRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
     try:
         copy = compose.resend(request.user, message) if message.can_resend else None
