@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -23,7 +22,7 @@ from django_otp import login as otp_login
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
 from accounts.forms import CurrentCodeForm, LoginForm, SetupForm, TokenForm
-from accounts.http import SignedInRequest
+from accounts.http import SignedInRequest, next_url, own_account
 from accounts.mailservers import MailServerError, fingerprint
 from accounts.middleware import second_factor_exempt, second_factor_redirect
 from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount, normalize_fingerprint
@@ -32,19 +31,11 @@ from webmail import imap
 
 
 def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = {request.get_host()}
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts=allowed, require_https=request.is_secure()):
-        return candidate
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return next_url(request, resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 def _redirect_next(request: HttpRequest) -> HttpResponse:
     return redirect(_next_url(request))
-
-
-def _get_account_for_user(request: SignedInRequest, account_id) -> MailAccount:
-    return get_object_or_404(MailAccount, pk=account_id, user=request.user)
 
 
 def _complete_second_factor(request: SignedInRequest, device) -> None:
@@ -80,8 +71,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             auth_login(request, form.get_user())
-            next_url = _next_url(request)
-            return redirect(second_factor_redirect(request, next_url) or next_url)
+            target = _next_url(request)
+            return redirect(second_factor_redirect(request, target) or target)
         status = 400
     return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)}, status=status)
 
@@ -204,10 +195,8 @@ def may_pin_certificate(request: SignedInRequest, account: MailAccount | None) -
     )
 
 
-def _check_context(
-    request: SignedInRequest, account: MailAccount, check: ConnectionCheck | None, next_url: str
-) -> dict:
-    return {"check": check, "can_pin": may_pin_certificate(request, account), "pin_next": next_url}
+def _check_context(request: SignedInRequest, account: MailAccount, check: ConnectionCheck | None, back: str) -> dict:
+    return {"check": check, "can_pin": may_pin_certificate(request, account), "pin_next": back}
 
 
 @login_required
@@ -229,7 +218,7 @@ def settings_page(request: SignedInRequest) -> HttpResponse:
 @require_POST
 @login_required
 def test_connection(request: SignedInRequest, account_id) -> HttpResponse:
-    account = _get_account_for_user(request, account_id)
+    account = own_account(request, account_id)
     try:
         check = check_account(account, request.user)
     except TooManyChecks as exc:

@@ -36,7 +36,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -45,6 +45,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.http import next_url, own_account
 from accounts.mailservers import MailServerError
 from accounts.middleware import second_factor_exempt
 from accounts.models import MailAccount
@@ -74,10 +75,6 @@ PART_POLICY = {"default-src": [NONE], "sandbox": True, "frame-ancestors": [SELF]
 # -- lookups ----------------------------------------------------------------------------------
 
 
-def _get_account_for_user(request: HttpRequest, account_id) -> MailAccount:
-    return get_object_or_404(MailAccount, pk=account_id, user=request.user)
-
-
 def _get_folder_for_user(request: HttpRequest, folder_id) -> Folder:
     return get_object_or_404(Folder.objects.select_related("account"), pk=folder_id, account__user=request.user)
 
@@ -98,14 +95,6 @@ def _check_uid(uid: int) -> int:
     if uid < 1:
         raise Http404
     return uid
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    candidate = request.POST.get("next") or ""
-    allowed = {request.get_host()}
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts=allowed, require_https=request.is_secure()):
-        return candidate
-    return default
 
 
 def server_problem(exc: MailServerError) -> str:
@@ -208,7 +197,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def account_inbox(request: HttpRequest, account_id) -> HttpResponse:
-    return _open_inbox(request, _get_account_for_user(request, account_id))
+    return _open_inbox(request, own_account(request, account_id))
 
 
 def _open_inbox(request: HttpRequest, account: MailAccount) -> HttpResponse:
@@ -297,7 +286,7 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
 @login_required
 def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
     folder = _get_folder_for_user(request, folder_id)
-    back = _next_url(request, reverse("mailbox:folder", args=[folder.pk]))
+    back = next_url(request, reverse("mailbox:folder", args=[folder.pk]))
     action = request.POST.get("action", "")
     if action not in mailbox.ACTIONS:
         return HttpResponseBadRequest(_("Unknown action."))
@@ -634,7 +623,7 @@ def images_forget(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, _("Remote images from %(address)s will no longer be shown by default.") % {"address": address}
         )
-    return redirect(_next_url(request, reverse("accounts:settings")))
+    return redirect(next_url(request, reverse("accounts:settings")))
 
 
 def _part_response(data: bytes, filename: str, content_type: str, *, inline: bool) -> HttpResponse:
@@ -708,7 +697,7 @@ def cid(request: HttpRequest, folder_id: int, uid: int, content_id: str) -> Http
 @login_required
 @never_cache
 def manage_folders(request: HttpRequest, account_id) -> HttpResponse:
-    account = _get_account_for_user(request, account_id)
+    account = own_account(request, account_id)
     error = None
     try:
         mailbox.refresh_folder_list(account)
@@ -725,7 +714,7 @@ def _protected(folder: Folder) -> bool:
 @require_POST
 @login_required
 def folder_create(request: HttpRequest, account_id) -> HttpResponse:
-    account = _get_account_for_user(request, account_id)
+    account = own_account(request, account_id)
     parent = None
     if request.POST.get("parent"):
         try:
