@@ -101,7 +101,7 @@ class Sandbox:
 
 
 APT_INSTALL = "apt-get install -y -q --no-install-recommends postgresql redis-server DEBIAN_FRONTEND=noninteractive"
-MAKE_TEST = "make lint test DATABASE_URL=postgres://postgres@127.0.0.1:5432/webmail REDIS_URL=redis://127.0.0.1:6379/15"
+MAKE_TEST = "make test DATABASE_URL=postgres://postgres@127.0.0.1:5432/webmail REDIS_URL=redis://127.0.0.1:6379/15"
 
 
 def test_on_a_bare_machine_it_installs_then_starts_postgresql_and_redis(tmp_path):
