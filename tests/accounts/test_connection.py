@@ -11,26 +11,14 @@ from accounts.connection import check_account
 from accounts.mailservers import fingerprint
 from accounts.models import ConnectionCheck, Security
 from tests.conftest import sign_in
-from tests.factories import MailAccountFactory, UserFactory
+from tests.factories import MailAccountFactory
 from tests.servers.fixtures import free_port
 
 
 @pytest.fixture
-def account(db, dovecot, smtp_server, mail_account, pki):
-    """A MailAccount row pointing at the test servers, trusting the test CA."""
-    smtp_server.add_user(mail_account.address, mail_account.password)
-    user = UserFactory(email=mail_account.address)
-    return MailAccountFactory(
-        user=user,
-        password=mail_account.password,
-        imap_host=dovecot.host,
-        imap_port=dovecot.imaps_port,
-        imap_security=Security.TLS,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_security=Security.STARTTLS,
-        ca_certificates=pki.ca_pem,
-    )
+def account(server_account):
+    """A MailAccount row pointing at the test servers, trusting the test CA (see conftest)."""
+    return server_account
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import time
+from pathlib import Path
 
 
 def reap_process_group(pgid: int, timeout: float = 5.0) -> None:
@@ -21,3 +22,15 @@ def reap_process_group(pgid: int, timeout: float = 5.0) -> None:
     # Members still exist, so the group id is still ours and cannot hit anyone else.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+def local_install(tmp_path: Path) -> dict[str, str]:
+    """The environment of `make run` with no configuration (SQLite, the filesystem broker), with
+    its var/ under ``tmp_path``: this process's environment without the project's settings."""
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WEBMAIL_", "SECRET_KEY", "ALLOWED_", "DATABASE_URL", "REDIS_URL"))
+    }
+    environment["WEBMAIL_VAR_DIR"] = str(tmp_path / "var")
+    return environment

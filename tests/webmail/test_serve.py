@@ -15,22 +15,11 @@ import time
 from pathlib import Path
 
 from tests.servers.net import free_port
-from tests.servers.process import reap_process_group
+from tests.servers.process import local_install, reap_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 # A guard against a hang, not a measurement: start-up takes a few seconds.
 START_LIMIT = 120.0
-
-
-def local_install(tmp_path: Path) -> dict[str, str]:
-    """`make run` with no configuration (SQLite, the filesystem broker) in a var/ of the test's."""
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("WEBMAIL_", "SECRET_KEY", "ALLOWED_", "DATABASE_URL", "REDIS_URL"))
-    }
-    environment["WEBMAIL_VAR_DIR"] = str(tmp_path / "var")
-    return environment
 
 
 def manage(environment: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.servers.process import local_install
 from webmail import env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,17 +94,6 @@ def test_env_secret_refuses_both_the_value_and_the_file(monkeypatch, tmp_path):
     monkeypatch.delenv("A_SECRET")
     with pytest.raises(ImproperlyConfigured, match="cannot be read"):
         env.env_secret("A_SECRET")
-
-
-def local_install(tmp_path: Path) -> dict[str, str]:
-    """The environment of `make run` with no configuration: SQLite and the filesystem broker."""
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("WEBMAIL_", "SECRET_KEY", "ALLOWED_", "DATABASE_URL", "REDIS_URL"))
-    }
-    environment["WEBMAIL_VAR_DIR"] = str(tmp_path / "var")
-    return environment
 
 
 def run_local(code: str, tmp_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
