@@ -9,10 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.crypto import SecretError
-from accounts.mailservers import MailServerError, describe_certificate, is_trust_failure
 from accounts.models import ConnectionCheck, MailAccount, User
-from outbox import smtp
-from webmail import imap
+from webmail.protocol import imap, smtp
+from webmail.protocol.mailservers import MailServerError, describe_certificate, is_trust_failure
 
 WINDOW = timedelta(hours=1)
 UNFINISHED = "the test did not finish"

@@ -381,7 +381,7 @@ class ConnectionCheck(models.Model):
     smtp_ok = models.BooleanField()
     smtp_message = models.CharField(max_length=500)
     # The certificate each server presented when it was not trusted ({"imap": {...}, "smtp": {...}},
-    # see accounts.mailservers.describe_certificate): what an admin checks before pinning it.
+    # see webmail.protocol.mailservers.describe_certificate): what an admin checks before pinning it.
     certificates = models.JSONField(default=dict, blank=True)
 
     objects = ConnectionCheckQuerySet.as_manager()

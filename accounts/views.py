@@ -23,11 +23,10 @@ from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
 from accounts.forms import CurrentCodeForm, LoginForm, SetupForm, TokenForm
 from accounts.http import SignedInRequest, next_url, own_account
-from accounts.mailservers import MailServerError, fingerprint
 from accounts.middleware import second_factor_exempt, second_factor_redirect
 from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount, normalize_fingerprint
-from outbox import smtp
-from webmail import imap
+from webmail.protocol import imap, smtp
+from webmail.protocol.mailservers import MailServerError, fingerprint
 
 
 def _next_url(request: HttpRequest) -> str:

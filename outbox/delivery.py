@@ -32,9 +32,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.mailservers import MailServerError
 from accounts.models import MailAccount
-from outbox import smtp
 from outbox.models import (
     CANCELLABLE,
     CLAIMABLE,
@@ -48,6 +46,8 @@ from outbox.models import (
     RecipientState,
     SentCopy,
 )
+from webmail.protocol import smtp
+from webmail.protocol.mailservers import MailServerError
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from accounts.crypto import SecretError
-from accounts.mailservers import MailServerError
 from outbox.models import OutgoingMessage, SentCopy
-from webmail import imap
+from webmail.protocol import imap
+from webmail.protocol.mailservers import MailServerError
 
 log = logging.getLogger(__name__)
 

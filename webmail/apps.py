@@ -6,4 +6,4 @@ class WebmailConfig(AppConfig):
     verbose_name = "Webmail"
 
     def ready(self) -> None:
-        from webmail import imap_internals  # noqa: F401  registers its system check
+        from webmail.protocol import imap_internals  # noqa: F401  registers its system check

@@ -21,10 +21,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.mailservers import MailServerError
 from accounts.models import MailAccount
-from webmail import imap, sync
+from webmail import sync
 from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.protocol import imap
+from webmail.protocol.mailservers import MailServerError
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,8 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from accounts.models import MailAccount
-from outbox import dsn
-from webmail import imap
 from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.protocol import dsn, imap
 
 log = logging.getLogger(__name__)
 

@@ -46,13 +46,13 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import next_url, own_account
-from accounts.mailservers import MailServerError
 from accounts.middleware import second_factor_exempt
 from accounts.models import MailAccount
 from webmail import listing, mailbox, tasks
 from webmail.forms import FolderNameForm, SearchForm
 from webmail.message import ParsedMessage, parse, part_bytes, read
 from webmail.models import Folder, MessageSummary, RemoteImagesAllowed, SpecialUse
+from webmail.protocol.mailservers import MailServerError
 from webmail.sanitize import sanitize_html, text_to_html
 from webmail.trust import sender_warnings
 

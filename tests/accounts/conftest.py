@@ -2,9 +2,9 @@ import ssl
 
 import pytest
 
-from accounts.mailservers import fingerprint
 from accounts.models import Security
 from tests.factories import MailAccountFactory, UserFactory
+from webmail.protocol.mailservers import fingerprint
 
 
 @pytest.fixture

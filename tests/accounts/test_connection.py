@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.connection import check_account
-from accounts.mailservers import fingerprint
 from accounts.models import ConnectionCheck, Security
 from tests.conftest import sign_in
 from tests.factories import MailAccountFactory
 from tests.servers.fixtures import free_port
+from webmail.protocol.mailservers import fingerprint
 
 
 @pytest.fixture

@@ -428,7 +428,7 @@ def test_runs_recover_when_the_database_drops_the_connections_they_keep(sender, 
 
 
 def test_results_are_written_only_for_messages_whose_lease_is_still_the_runs(sender):
-    from outbox import smtp
+    from webmail.protocol import smtp
 
     kept = queue_message(sender, to="ann@example.test, nobody@example.test")
     lost = queue_message(sender, to="cy@example.test")

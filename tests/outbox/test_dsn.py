@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from outbox import dsn
 from outbox.models import OutgoingMessage, Recipient, RecipientState
 from tests.factories import IdentityFactory, MailAccountFactory
+from webmail.protocol import dsn
 
 REPORTS = Path(__file__).parent / "reports"
 

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts.models import MailAccount
-from outbox import delivery, smtp
+from outbox import delivery
 from outbox.compose import Attachment
 from outbox.models import MessageState, OutgoingMessage, RecipientState
 from tests.outbox.conftest import queue_message
+from webmail.protocol import smtp
 
 
 def as_aiosmtplib_sends_it(data: bytes) -> bytes:

@@ -1,4 +1,4 @@
-"""The private parts of imapclient and imaplib that webmail.imap_internals uses: the installed
+"""The private parts of imapclient and imaplib that webmail.protocol.imap_internals uses: the installed
 versions have them, and when an upgrade takes one away, start-up says so instead of QRESYNC
 and the quick FETCH reader falling back in silence."""
 
@@ -11,7 +11,7 @@ from django.core import checks
 from imapclient import IMAPClient
 
 from tests.webmail.conftest import make_message
-from webmail import imap, imap_internals
+from webmail.protocol import imap, imap_internals
 
 
 def internals_errors() -> list[checks.CheckMessage]:

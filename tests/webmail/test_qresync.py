@@ -13,8 +13,9 @@ import pytest
 from imapclient import IMAPClient
 
 from tests.webmail.conftest import make_message
-from webmail import imap, sync
+from webmail import sync
 from webmail.models import Folder, MessageSummary
+from webmail.protocol import imap
 
 
 @pytest.fixture

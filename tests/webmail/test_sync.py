@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tests.webmail.conftest import make_message
-from webmail import imap, sync
+from webmail import sync
 from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.protocol import imap
 
 
 def sync_inbox(account, **options) -> Folder:

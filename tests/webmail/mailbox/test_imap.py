@@ -1,4 +1,4 @@
-"""The mailbox operations of webmail.imap: user-derived arguments checked, the server changed."""
+"""The mailbox operations of webmail.protocol.imap: user-derived arguments checked, the server changed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from imapclient import IMAPClient
 
 from tests.webmail.conftest import make_message
 from tests.webmail.mailbox.helpers import deliver_all, server_flags, server_subjects
-from webmail import imap
+from webmail.protocol import imap
 
 
 @pytest.fixture

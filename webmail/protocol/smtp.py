@@ -25,14 +25,14 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.crypto import Secret
-from accounts.mailservers import (
+from accounts.models import MailAccount, Security, is_loopback
+from webmail.protocol.mailservers import (
     MailServerError,
     check_peer,
     client_context,
     describe_network_error,
     unverified_context,
 )
-from accounts.models import MailAccount, Security, is_loopback
 
 T = TypeVar("T")
 

@@ -21,15 +21,15 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import SENT
 from imapclient.response_parser import parse_fetch_response
 
-from accounts.mailservers import (
+from accounts.models import MailAccount, Security, is_loopback
+from webmail.protocol import imap_internals
+from webmail.protocol.mailservers import (
     MailServerError,
     check_peer,
     client_context,
     describe_network_error,
     unverified_context,
 )
-from accounts.models import MailAccount, Security, is_loopback
-from webmail import imap_internals
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +397,7 @@ def delete_folder(client: IMAPClient, name: str) -> None:
 # -- what changed in a folder since the last sync (CONDSTORE, QRESYNC: RFC 7162) -------------
 #
 # imapclient has no words for SELECT's QRESYNC parameter, VANISHED, or a UID FETCH of a range,
-# so these go one level down, to imaplib, through webmail.imap_internals. What the server answers
+# so these go one level down, to imaplib, through webmail.protocol.imap_internals. What the server answers
 # is parsed strictly: a UID is an int from 1 to 2**32-1, a UID set is digits, colons and commas.
 # A report that is not quite right is not used at all (None), and the caller asks the slow,
 # plain way instead.
