@@ -272,8 +272,9 @@ def child_sync(spec: dict) -> dict:
     import django
 
     django.setup()
-    from webmail import imap, sync
+    from webmail import sync
     from webmail.models import Folder
+    from webmail.protocol import imap
 
     if spec.get("reset"):
         reset_folder(spec["folder_id"])
