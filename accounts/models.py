@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -17,6 +16,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import crypto
 from accounts.crypto import Secret
+from webmail.protocol import mailservers
+from webmail.protocol.mailservers import is_loopback
 
 
 class UserManager(BaseUserManager["User"]):
@@ -105,18 +106,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Security(models.TextChoices):
-    TLS = "tls", _("TLS (implicit)")
-    STARTTLS = "starttls", _("STARTTLS")
-    NONE = "none", _("None (loopback only)")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    TLS = mailservers.Security.TLS.value, _("TLS (implicit)")
+    STARTTLS = mailservers.Security.STARTTLS.value, _("STARTTLS")
+    NONE = mailservers.Security.NONE.value, _("None (loopback only)")
 
 
 def _imap_host() -> str:

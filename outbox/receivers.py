@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.models import MailAccount
-from accounts.signals import smtp_password_replaced
-from outbox import delivery, tasks
+from accounts.signals import delivery_report_found, smtp_password_replaced
+from outbox import bounces, delivery, tasks
+from webmail.protocol.dsn import DeliveryReport
 
 
 @receiver(smtp_password_replaced, dispatch_uid="outbox.release_hold")
@@ -16,3 +19,9 @@ def release_held_mail(sender, account: MailAccount, **kwargs) -> int:
     released = delivery.release_hold(account)
     transaction.on_commit(lambda: tasks.publish_ids(released))
     return len(released)
+
+
+@receiver(delivery_report_found, dispatch_uid="outbox.apply_report")
+def apply_delivery_report(sender, account_id: uuid.UUID, report: DeliveryReport, **kwargs) -> int:
+    """A bounce or delay report arrived: the recipients it is about show what happened."""
+    return bounces.apply(account_id, report)

@@ -26,6 +26,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from accounts.models import MailAccount
+from accounts.signals import delivery_report_found
 from webmail.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import dsn, imap
 
@@ -532,7 +533,10 @@ def _apply_delivery_reports(client: IMAPClient, folder: Folder, uids: list[int])
         for uid, data in client.fetch(batch, [b"BODY.PEEK[]"]).items():
             report = dsn.parse(data.get(b"BODY[]") or b"")
             if report is not None:
-                changed = dsn.apply(folder.account_id, report)
+                answers = delivery_report_found.send(
+                    sender=MailAccount, account_id=folder.account_id, report=report, where=(folder.name, uid)
+                )
+                changed = sum(count for _, count in answers if isinstance(count, int))
                 log.info("delivery report %s in %s updated %d recipient(s)", uid, folder.name, changed)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from outbox import bounces
 from outbox.models import OutgoingMessage, Recipient, RecipientState
 from tests.factories import IdentityFactory, MailAccountFactory
 from webmail.protocol import dsn
@@ -54,7 +55,7 @@ def test_an_ordinary_message_is_not_a_report():
 
 
 def test_a_bounce_marks_the_recipient_bounced_by_envelope_id(sent):
-    assert dsn.apply(sent.account_id, dsn.parse(report("postfix-bounce.eml", sent))) == 1
+    assert bounces.apply(sent.account_id, dsn.parse(report("postfix-bounce.eml", sent))) == 1
     nobody = sent.recipients.get(address="nobody@example.test")
     assert nobody.state == RecipientState.BOUNCED
     assert (nobody.code, nobody.enhanced_code) == (550, "5.1.1")
@@ -64,25 +65,25 @@ def test_a_bounce_marks_the_recipient_bounced_by_envelope_id(sent):
 
 def test_an_upper_cased_envelope_id_still_matches(sent):
     raw = report("postfix-bounce.eml", sent, envid=str(sent.pk).upper())
-    assert dsn.apply(sent.account_id, dsn.parse(raw)) == 1
+    assert bounces.apply(sent.account_id, dsn.parse(raw)) == 1
 
 
 def test_without_an_envelope_id_the_returned_message_id_matches(sent):
     raw = report("postfix-bounce.eml", sent, envid="")
-    assert dsn.apply(sent.account_id, dsn.parse(raw)) == 1
+    assert bounces.apply(sent.account_id, dsn.parse(raw)) == 1
 
 
 def test_a_delay_report_marks_delayed_but_never_undoes_a_bounce(sent):
-    dsn.apply(sent.account_id, dsn.parse(report("delayed.eml", sent)))
+    bounces.apply(sent.account_id, dsn.parse(report("delayed.eml", sent)))
     assert sent.recipients.get(address="slow@example.test").state == RecipientState.DELAYED
     Recipient.objects.filter(address="slow@example.test").update(state=RecipientState.BOUNCED)
-    dsn.apply(sent.account_id, dsn.parse(report("delayed.eml", sent)))
+    bounces.apply(sent.account_id, dsn.parse(report("delayed.eml", sent)))
     assert sent.recipients.get(address="slow@example.test").state == RecipientState.BOUNCED
 
 
 def test_a_report_in_another_accounts_mailbox_changes_nothing(sent):
     other = MailAccountFactory()
-    assert dsn.apply(other.pk, dsn.parse(report("postfix-bounce.eml", sent))) == 0
+    assert bounces.apply(other.pk, dsn.parse(report("postfix-bounce.eml", sent))) == 0
     assert sent.recipients.get(address="nobody@example.test").state == RecipientState.ACCEPTED
 
 
@@ -93,7 +94,7 @@ def test_a_garbled_report_is_ignored_safely(sent):
     )
     parsed = dsn.parse(raw)
     assert parsed is not None and parsed.recipients == []
-    assert dsn.apply(sent.account_id, parsed) == 0
+    assert bounces.apply(sent.account_id, parsed) == 0
 
 
 def test_a_bounce_arriving_in_the_inbox_is_matched_during_sync(sender, dovecot, smtp_server):

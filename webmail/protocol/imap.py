@@ -21,13 +21,15 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import SENT
 from imapclient.response_parser import parse_fetch_response
 
-from accounts.models import MailAccount, Security, is_loopback
 from webmail.protocol import imap_internals
 from webmail.protocol.mailservers import (
+    ImapAccount,
     MailServerError,
+    Security,
     check_peer,
     client_context,
     describe_network_error,
+    is_loopback,
     unverified_context,
 )
 
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 _enabled: weakref.WeakKeyDictionary[IMAPClient, frozenset[bytes]] = weakref.WeakKeyDictionary()
 
 
-def _open(account: MailAccount, context: ssl.SSLContext, timeout: float) -> IMAPClient:
+def _open(account: ImapAccount, context: ssl.SSLContext, timeout: float) -> IMAPClient:
     """Connected, past TLS (implicit or STARTTLS), not logged in; the certificate as ``context`` checks it."""
     host, port, security = account.imap_host, account.imap_port, account.imap_security
     if security == Security.NONE and not is_loopback(host):
@@ -63,7 +65,7 @@ def _hanging_up_on_failure(client: IMAPClient) -> Iterator[None]:
         raise
 
 
-def _connect(account: MailAccount, context: ssl.SSLContext, timeout: float) -> IMAPClient:
+def _connect(account: ImapAccount, context: ssl.SSLContext, timeout: float) -> IMAPClient:
     client = _open(account, context, timeout)
     if account.imap_security != Security.NONE:
         with _hanging_up_on_failure(client):
@@ -71,7 +73,7 @@ def _connect(account: MailAccount, context: ssl.SSLContext, timeout: float) -> I
     return client
 
 
-def peer_certificate(account: MailAccount, timeout: float | None = None) -> bytes | None:
+def peer_certificate(account: ImapAccount, timeout: float | None = None) -> bytes | None:
     """The certificate the IMAP server presents (DER), taken without verifying it, for the admin
     to check and pin; nothing is sent past STARTTLS. None without TLS."""
     if account.imap_security == Security.NONE:
@@ -88,7 +90,7 @@ def peer_certificate(account: MailAccount, timeout: float | None = None) -> byte
 
 
 @contextmanager
-def logged_in(account: MailAccount, timeout: float | None = None) -> Iterator[IMAPClient]:
+def logged_in(account: ImapAccount, timeout: float | None = None) -> Iterator[IMAPClient]:
     """An authenticated IMAP session; failures are raised as MailServerError in plain words."""
     timeout = timeout or settings.WEBMAIL_CONNECT_TIMEOUT
     try:
@@ -114,7 +116,7 @@ def logged_in(account: MailAccount, timeout: float | None = None) -> Iterator[IM
 
 
 @sensitive_variables("password")
-def _login(client: IMAPClient, account: MailAccount) -> None:
+def _login(client: IMAPClient, account: ImapAccount) -> None:
     username, password = account.imap_credentials()
     # The password is revealed only as the argument: it stays a Secret in this frame.
     if username.isascii() and password.reveal().isascii():
@@ -140,7 +142,7 @@ def enabled(client: IMAPClient) -> frozenset[bytes]:
     return _enabled.get(client, frozenset())
 
 
-def check_login(account: MailAccount) -> str:
+def check_login(account: ImapAccount) -> str:
     """Log in and out once. Returns what worked; raises MailServerError with what did not."""
     with logged_in(account) as client:
         tls = _tls_description(client) if account.imap_security != Security.NONE else "no TLS"
@@ -254,7 +256,7 @@ def translate_errors() -> Iterator[None]:
 
 
 @contextmanager
-def session(account: MailAccount, timeout: float | None = None) -> Iterator[IMAPClient]:
+def session(account: ImapAccount, timeout: float | None = None) -> Iterator[IMAPClient]:
     """``logged_in``, with failures inside the block (a dropped connection, a refused command)
     raised as MailServerError too."""
     with logged_in(account, timeout) as client, translate_errors():

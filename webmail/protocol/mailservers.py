@@ -10,10 +10,67 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import socket
 import ssl
+from enum import StrEnum
+from typing import Protocol
 
-from accounts.models import MailAccount
+
+class Security(StrEnum):
+    """How a connection is protected; the values are what a mail account stores."""
+
+    TLS = "tls"
+    STARTTLS = "starttls"
+    NONE = "none"
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Password(Protocol):
+    """A password that shows its text only when asked (``accounts.crypto.Secret``)."""
+
+    def reveal(self) -> str: ...
+
+
+class Trust(Protocol):
+    """What an account says about the certificates its servers may show."""
+
+    @property
+    def ca_certificates(self) -> str: ...
+    @property
+    def trusted_certificate_sha256(self) -> str: ...
+
+
+class ImapAccount(Trust, Protocol):
+    """What the IMAP module needs of a mail account (``accounts.models.MailAccount`` has it)."""
+
+    @property
+    def imap_host(self) -> str: ...
+    @property
+    def imap_port(self) -> int: ...
+    @property
+    def imap_security(self) -> str: ...
+    def imap_credentials(self) -> tuple[str, Password]: ...
+
+
+class SmtpAccount(Trust, Protocol):
+    """What the SMTP module needs of a mail account (``accounts.models.MailAccount`` has it)."""
+
+    @property
+    def smtp_host(self) -> str: ...
+    @property
+    def smtp_port(self) -> int: ...
+    @property
+    def smtp_security(self) -> str: ...
+    def smtp_credentials(self) -> tuple[str, Password]: ...
 
 
 class MailServerError(Exception):
@@ -26,7 +83,7 @@ class CertificateNotTrusted(ssl.SSLError):
         self.fingerprint = fingerprint
 
 
-def client_context(account: MailAccount) -> ssl.SSLContext:
+def client_context(account: Trust) -> ssl.SSLContext:
     return _context(account.ca_certificates.strip(), bool(account.trusted_certificate_sha256))
 
 
@@ -102,7 +159,7 @@ def fingerprint(der: bytes) -> str:
     return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
 
 
-def check_peer(account: MailAccount, ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> None:
+def check_peer(account: Trust, ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> None:
     """Refuse a pinned connection whose certificate is not the pinned one."""
     if not account.trusted_certificate_sha256:
         return

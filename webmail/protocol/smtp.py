@@ -24,13 +24,15 @@ from django.conf import settings
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from accounts.crypto import Secret
-from accounts.models import MailAccount, Security, is_loopback
 from webmail.protocol.mailservers import (
     MailServerError,
+    Password,
+    Security,
+    SmtpAccount,
     check_peer,
     client_context,
     describe_network_error,
+    is_loopback,
     unverified_context,
 )
 
@@ -51,7 +53,7 @@ def helo_name() -> str:
     return settings.WEBMAIL_SMTP_HELO_NAME or socket.gethostname()
 
 
-def _client(account: MailAccount, timeout: float | None, tls_context: ssl.SSLContext) -> aiosmtplib.SMTP:
+def _client(account: SmtpAccount, timeout: float | None, tls_context: ssl.SSLContext) -> aiosmtplib.SMTP:
     host, port, security = account.smtp_host, account.smtp_port, account.smtp_security
     if security == Security.NONE and not is_loopback(host):
         raise MailServerError("refusing an unencrypted connection to a server that is not on this machine")
@@ -68,7 +70,7 @@ def _client(account: MailAccount, timeout: float | None, tls_context: ssl.SSLCon
 
 @sensitive_variables("password", "credentials")
 async def connect(
-    account: MailAccount, timeout: float | None = None, credentials: tuple[str, Secret] | None = None
+    account: SmtpAccount, timeout: float | None = None, credentials: tuple[str, Password] | None = None
 ) -> aiosmtplib.SMTP:
     """An SMTP session past TLS and AUTH; failures are raised as MailServerError in plain words.
 
@@ -114,7 +116,7 @@ def _auth_failure(code: int, message: str) -> MailServerError:
 
 
 @sensitive_variables("credentials")
-async def _check_login(account: MailAccount, credentials: tuple[str, Secret]) -> str:
+async def _check_login(account: SmtpAccount, credentials: tuple[str, Password]) -> str:
     client = await connect(account, credentials=credentials)
     try:
         cipher = client.get_transport_info("cipher") if account.smtp_security != Security.NONE else None
@@ -128,13 +130,13 @@ async def _check_login(account: MailAccount, credentials: tuple[str, Secret]) ->
 
 
 @sensitive_variables("credentials")
-def check_login(account: MailAccount) -> str:
+def check_login(account: SmtpAccount) -> str:
     """Connect, authenticate and quit. Returns what worked; raises MailServerError with what did not."""
     credentials = account.smtp_credentials()  # may read the user's email: not inside the event loop
     return asyncio.run(_check_login(account, credentials))
 
 
-async def _peer_certificate(account: MailAccount, timeout: float | None) -> bytes | None:
+async def _peer_certificate(account: SmtpAccount, timeout: float | None) -> bytes | None:
     client = _client(account, timeout, unverified_context())
     try:
         await client.connect()  # greeting, EHLO, STARTTLS: nothing of the account's is sent
@@ -146,7 +148,7 @@ async def _peer_certificate(account: MailAccount, timeout: float | None) -> byte
         client.close()
 
 
-def peer_certificate(account: MailAccount, timeout: float | None = None) -> bytes | None:
+def peer_certificate(account: SmtpAccount, timeout: float | None = None) -> bytes | None:
     """The certificate the SMTP server presents (DER), taken without verifying it, for the admin
     to check and pin. None without TLS."""
     if account.smtp_security == Security.NONE:
@@ -272,7 +274,7 @@ class Connection:
             self.client.close()
 
 
-async def open_connection(account: MailAccount) -> Connection:
+async def open_connection(account: SmtpAccount) -> Connection:
     """Connect, TLS, AUTH. Raises AuthenticationRefused or MailServerError."""
     client = await connect(account, timeout=settings.WEBMAIL_SMTP_TIMEOUT)
     connection = Connection(client)
