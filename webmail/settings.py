@@ -113,7 +113,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "accounts.apps.AccountsConfig",
-    "webmail.apps.WebmailConfig",
+    "webmail.mailbox.apps.WebmailConfig",
     "outbox.apps.OutboxConfig",
 ]
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from webmail import views
+from webmail.mailbox import views
 
 mailbox_patterns = [
     path("", views.home, name="home"),
@@ -11,7 +11,7 @@ urlpatterns = [
     path("", include((mailbox_patterns, "webmail"))),
     path("accounts/", include("accounts.urls")),
     path("outbox/", include("outbox.urls")),
-    path("mail/", include("webmail.mailbox_urls", namespace="mailbox")),
+    path("mail/", include("webmail.mailbox.urls", namespace="mailbox")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),

@@ -19,8 +19,8 @@ from tests.webmail.conftest import *  # noqa: F403 - the reader fixture
 from tests.webmail.conftest import make_message
 from tests.webmail.mailbox.conftest import *  # noqa: F403 - the mailbox fixtures
 from tests.webmail.mailbox.helpers import deliver_all, server_flags, server_subjects
-from webmail import sync, tasks
-from webmail.models import Folder
+from webmail.mailbox import sync, tasks
+from webmail.mailbox.models import Folder
 
 WEBMAIL_TESTS = Path(__file__).parent.parent / "webmail"
 HOSTILE_TEMPLATES = sorted((WEBMAIL_TESTS / "hostile_eml").glob("*.eml"))

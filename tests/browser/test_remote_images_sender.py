@@ -12,7 +12,7 @@ from tests.browser.conftest import sign_in_browser
 from tests.browser.test_mailbox import attacker  # noqa: F401 - the loopback "tracker" fixture
 from tests.webmail.conftest import *  # noqa: F403 - the reader fixture
 from tests.webmail.mailbox.conftest import *  # noqa: F403 - the mailbox fixtures
-from webmail.models import Folder, RemoteImagesAllowed
+from webmail.mailbox.models import Folder, RemoteImagesAllowed
 
 
 def wait_for_hit(page, server, path: str) -> bool:

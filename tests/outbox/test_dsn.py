@@ -100,7 +100,7 @@ def test_a_garbled_report_is_ignored_safely(sent):
 def test_a_bounce_arriving_in_the_inbox_is_matched_during_sync(sender, dovecot, smtp_server):
     from outbox import delivery
     from tests.outbox.conftest import queue_message
-    from webmail import sync
+    from webmail.mailbox import sync
 
     message = queue_message(sender, to="nobody@example.test, fine@example.test")
     delivery.deliver(str(message.pk))

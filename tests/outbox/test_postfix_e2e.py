@@ -136,7 +136,7 @@ def test_a_delivery_receipt_comes_back_as_postfixs_dsn(sender, recipient, doveco
     assert message.message_id in returned.get_content()
     # ...and the next sync of the sender's inbox marks the recipient delivered.
     from outbox.models import RecipientState
-    from webmail import sync
+    from webmail.mailbox import sync
 
     sync.sync_account(sender.mail_accounts.get(), ["INBOX"])
     assert message.recipients.get().state == RecipientState.DELIVERED

@@ -565,7 +565,7 @@ HOLD_TEXT = "Your SMTP password was refused; your mail is waiting."
 
 
 def test_the_hold_banner_shows_on_every_page_while_an_account_is_held(writer_client, writer):
-    from webmail.models import Folder
+    from webmail.mailbox.models import Folder
 
     inbox = Folder.objects.create(
         account=writer.mail_accounts.get(), name="INBOX", special_use="inbox", uidvalidity=1, synced_at=timezone.now()

@@ -13,8 +13,8 @@ import pytest
 from imapclient import IMAPClient
 
 from tests.webmail.conftest import make_message
-from webmail import sync
-from webmail.models import Folder, MessageSummary
+from webmail.mailbox import sync
+from webmail.mailbox.models import Folder, MessageSummary
 from webmail.protocol import imap
 
 

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
-from webmail import sanitize
-from webmail.sanitize import SanitizedHtml, sanitize_html, text_to_html
+from webmail.mailbox import sanitize
+from webmail.mailbox.sanitize import SanitizedHtml, sanitize_html, text_to_html
 
 HOSTILE = Path(__file__).parent / "hostile"
 HTML_CASES = sorted(HOSTILE.glob("*.html"))

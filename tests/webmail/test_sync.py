@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.webmail.conftest import make_message
-from webmail import sync
-from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.mailbox import sync
+from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import imap
 
 
@@ -180,7 +180,7 @@ def test_a_delivery_report_among_older_mail_is_read_while_the_next_chunk_is_fetc
     delivered = {}
     for n in range(1, 9):
         delivered[n] = dovecot.deliver(reader.user.email, report if n == 6 else make_message(n))
-    caplog.set_level("INFO", logger="webmail.sync")
+    caplog.set_level("INFO", logger="webmail.mailbox.sync")
     folder = sync_inbox(reader)
     # The head is 7 and 8; the backfill goes (5, 6), (3, 4), (1, 2): the report is read while the
     # FETCH of (3, 4) is on its way, over the same connection.

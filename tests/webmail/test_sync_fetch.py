@@ -9,7 +9,7 @@ from imapclient.imapclient import seq_to_parenstr_upper
 from imapclient.response_parser import parse_fetch_response
 
 from tests.webmail.conftest import make_message
-from webmail import sync
+from webmail.mailbox import sync
 from webmail.protocol import imap
 
 HERE = Path(__file__).parent

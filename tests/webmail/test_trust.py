@@ -1,5 +1,5 @@
-from webmail.message import ParsedMessage
-from webmail.trust import authentication_failures, is_mixed_script, sender_warnings
+from webmail.mailbox.message import ParsedMessage
+from webmail.mailbox.trust import authentication_failures, is_mixed_script, sender_warnings
 
 
 def message(**fields) -> ParsedMessage:

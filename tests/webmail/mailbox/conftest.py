@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.conftest import sign_in
-from webmail import tasks
+from webmail.mailbox import tasks
 
 __all__ = ["clean_cache", "closed_port", "published", "reader_client"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from webmail.models import Folder
+from webmail.mailbox.models import Folder
 
 
 def folder_named(account, name: str) -> Folder:

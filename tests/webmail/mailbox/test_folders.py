@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from tests.webmail.conftest import make_message
 from tests.webmail.mailbox.helpers import folder_named
-from webmail import sync
-from webmail.models import Folder
+from webmail.mailbox import sync
+from webmail.mailbox.models import Folder
 
 
 def server_folders(dovecot, address: str) -> set[str]:

@@ -20,8 +20,8 @@ from django.utils.formats import date_format
 
 from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
-from webmail import listing, sync, views
-from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.mailbox import listing, sync, views
+from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 
 ZONE = "America/New_York"
 # What webmail/_rows.html was before the rows were made in Python: the markup must not change.

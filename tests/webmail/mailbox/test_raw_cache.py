@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from webmail import mailbox, sync
-from webmail.models import Folder
+from webmail.mailbox import store, sync
+from webmail.mailbox.models import Folder
 
 from ..conftest import make_message
 
@@ -23,15 +23,15 @@ def test_a_message_within_the_bound_is_kept_a_larger_one_is_not(reader, dovecot,
     folder, small_uid = delivered(reader, dovecot, small)
     folder, large_uid = delivered(reader, dovecot, large)
 
-    assert mailbox.load_raw(folder, small_uid).endswith(b"Body of message 1.\r\n")
-    assert mailbox.load_raw(folder, large_uid).endswith(b"Body of message 2.\r\n")
+    assert store.load_raw(folder, small_uid).endswith(b"Body of message 1.\r\n")
+    assert store.load_raw(folder, large_uid).endswith(b"Body of message 2.\r\n")
 
-    assert cache.get(mailbox._raw_key(folder, small_uid)) is not None
-    assert cache.get(mailbox._raw_key(folder, large_uid)) is None
+    assert cache.get(store._raw_key(folder, small_uid)) is not None
+    assert cache.get(store._raw_key(folder, large_uid)) is None
 
 
 def test_by_default_a_three_megabyte_message_is_not_kept(reader, dovecot):
     raw = make_message(3) + b"All work and no play makes a long message.\r\n" * 75_000
     folder, uid = delivered(reader, dovecot, raw)
-    assert len(mailbox.open_message(folder, uid, None)) == len(raw) > 3_000_000
-    assert cache.get(mailbox._raw_key(folder, uid)) is None
+    assert len(store.open_message(folder, uid, None)) == len(raw) > 3_000_000
+    assert cache.get(store._raw_key(folder, uid)) is None

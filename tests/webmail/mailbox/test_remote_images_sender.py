@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from tests.conftest import sign_in
 from tests.factories import UserFactory
-from webmail import sync
-from webmail.models import Folder, RemoteImagesAllowed
+from webmail.mailbox import sync
+from webmail.mailbox.models import Folder, RemoteImagesAllowed
 
 TRACKER = "https://tracker.example/p.gif"
 AUTHSERV_ID = "mx.team.test"

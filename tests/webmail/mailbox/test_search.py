@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from tests.webmail.conftest import make_message
 from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags
-from webmail import sync
-from webmail.models import Folder
+from webmail.mailbox import sync
+from webmail.mailbox.models import Folder
 
 
 def subjects(html: str) -> list[str]:

@@ -19,8 +19,8 @@ from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
 from tests.webmail.conftest import make_message
 from tests.webmail.mailbox.helpers import deliver_all
-from webmail import mailbox, sync, tasks
-from webmail.models import Folder
+from webmail.mailbox import store, sync, tasks
+from webmail.mailbox.models import Folder
 
 
 def add_session(user, last_seen_ago: timedelta) -> None:
@@ -112,4 +112,4 @@ def test_a_worker_finishes_the_first_sync_the_page_started(reader, dovecot, cele
         time.sleep(0.2)
     assert Folder.objects.get(pk=inbox.pk).total == 12
     assert "Loading older" not in poll
-    assert mailbox.active_account_ids() == [reader.pk]
+    assert store.active_account_ids() == [reader.pk]

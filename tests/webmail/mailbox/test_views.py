@@ -15,8 +15,8 @@ from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
 from tests.webmail.conftest import make_message
 from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags, server_subjects
-from webmail import sync, tasks
-from webmail.models import Folder, MessageSummary
+from webmail.mailbox import sync, tasks
+from webmail.mailbox.models import Folder, MessageSummary
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import MailAccount
-from webmail import sync
-from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.mailbox import sync
+from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import imap
 from webmail.protocol.mailservers import MailServerError
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, Message
 
-from webmail.sync import text
+from webmail.mailbox.sync import text
 
 # Bodies larger than this are cut before rendering; the whole message stays downloadable.
 MAX_INLINE_BYTES = 2 * 1024 * 1024

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from webmail import views
+from webmail.mailbox import views
 
 app_name = "mailbox"
 

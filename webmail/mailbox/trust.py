@@ -12,7 +12,7 @@ import unicodedata
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from webmail.message import ParsedMessage
+from webmail.mailbox.message import ParsedMessage
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _RESULT = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.I)

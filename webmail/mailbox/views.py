@@ -1,8 +1,8 @@
 """The mailbox pages: folders, message lists, conversations, search, the reading pane.
 
-Lists come from the envelope cache (``webmail.models``) and never wait for IMAP, except the
+Lists come from the envelope cache (``webmail.mailbox.models``) and never wait for IMAP, except the
 first time a folder is opened; everything that changes mail goes to the server first
-(``webmail.mailbox``). Mail content is shown only inside a sandboxed iframe whose document
+(``webmail.mailbox.store``). Mail content is shown only inside a sandboxed iframe whose document
 has a policy of its own (see ``message_body``).
 
 When the mail server fails while a page needs it, the page still renders (sidebar, cached
@@ -48,13 +48,13 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import next_url, own_account
 from accounts.middleware import second_factor_exempt
 from accounts.models import MailAccount
-from webmail import listing, mailbox, tasks
-from webmail.forms import FolderNameForm, SearchForm
-from webmail.message import ParsedMessage, parse, part_bytes, read
-from webmail.models import Folder, MessageSummary, RemoteImagesAllowed, SpecialUse
+from webmail.mailbox import listing, store, tasks
+from webmail.mailbox.forms import FolderNameForm, SearchForm
+from webmail.mailbox.message import ParsedMessage, parse, part_bytes, read
+from webmail.mailbox.models import Folder, MessageSummary, RemoteImagesAllowed, SpecialUse
+from webmail.mailbox.sanitize import sanitize_html, text_to_html
+from webmail.mailbox.trust import sender_warnings
 from webmail.protocol.mailservers import MailServerError
-from webmail.sanitize import sanitize_html, text_to_html
-from webmail.trust import sender_warnings
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def _page(request: HttpRequest, template: str, account: MailAccount, context: di
     """Render a mailbox page: the account's folder tree in the sidebar, in the user's time zone.
 
     ``folders``: the account's Folder rows, when the view has them already."""
-    folders = mailbox.sorted_folders(Folder.objects.filter(account=account) if folders is None else folders)
+    folders = store.sorted_folders(Folder.objects.filter(account=account) if folders is None else folders)
     folder_url = listing.url_maker("mailbox:folder")  # the sidebar's links and icons, without template tags
     icons: dict[str, str] = {}
     for item in folders:
@@ -203,12 +203,12 @@ def account_inbox(request: HttpRequest, account_id) -> HttpResponse:
 def _open_inbox(request: HttpRequest, account: MailAccount) -> HttpResponse:
     if not Folder.objects.filter(account=account).exists():
         try:
-            mailbox.refresh_folder_list(account)
+            store.refresh_folder_list(account)
         except MailServerError as exc:
             return _page(request, "webmail/unavailable.html", account, {"error": server_problem(exc)}, status=502)
-    folder = mailbox.special_folder(account, SpecialUse.INBOX)
+    folder = store.special_folder(account, SpecialUse.INBOX)
     if folder is None:
-        selectable = mailbox.sorted_folders(Folder.objects.filter(account=account, selectable=True))
+        selectable = store.sorted_folders(Folder.objects.filter(account=account, selectable=True))
         folder = selectable[0] if selectable else None
     if folder is None:
         return _page(request, "webmail/unavailable.html", account, {"error": _("This account has no folders.")})
@@ -246,7 +246,7 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
         had_cache = folder.synced_at is not None
         if not had_cache:
             try:
-                folder = mailbox.head_sync(folder)
+                folder = store.head_sync(folder)
             except MailServerError as exc:
                 error = server_problem(exc)
         if error is None and (had_cache or not folder.is_complete):
@@ -288,7 +288,7 @@ def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
     folder = _get_folder_for_user(request, folder_id)
     back = next_url(request, reverse("mailbox:folder", args=[folder.pk]))
     action = request.POST.get("action", "")
-    if action not in mailbox.ACTIONS:
+    if action not in store.ACTIONS:
         return HttpResponseBadRequest(_("Unknown action."))
     try:
         uids = sorted({int(value) for value in request.POST.getlist("uid")})
@@ -301,8 +301,8 @@ def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
         messages.warning(request, _("Select at least one message first."))
         return redirect(back)
     try:
-        outcome = mailbox.apply_action(folder, action, uids, target)
-    except mailbox.ActionRefused as exc:
+        outcome = store.apply_action(folder, action, uids, target)
+    except store.ActionRefused as exc:
         messages.error(request, str(exc))
     except MailServerError as exc:
         messages.error(request, server_problem(exc))
@@ -313,9 +313,9 @@ def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
     return redirect(back)
 
 
-def _done(action: str, outcome: mailbox.Outcome) -> str:
+def _done(action: str, outcome: store.Outcome) -> str:
     n = outcome.count
-    if action in mailbox.FLAG_ACTIONS:
+    if action in store.FLAG_ACTIONS:
         return {
             "read": ngettext("%(n)d message marked as read.", "%(n)d messages marked as read.", n),
             "unread": ngettext("%(n)d message marked as unread.", "%(n)d messages marked as unread.", n),
@@ -345,7 +345,7 @@ def thread(request: HttpRequest, folder_id: int, summary_id: int) -> HttpRespons
     rows = list(rows.select_related("folder", "folder__account").order_by("date", "uid"))
     error = None
     try:
-        mailbox.mark_thread_seen(rows)
+        store.mark_thread_seen(rows)
     except MailServerError as exc:
         error = server_problem(exc)
     zone = request.user.zone
@@ -376,10 +376,7 @@ def search(request: HttpRequest, folder_id: int) -> HttpResponse:
         folders = [f for f in folders if f.synced_at is not None]
         criteria = form.criteria()
         try:
-            if criteria:
-                results = mailbox.search(folders, criteria)
-            else:
-                results = MessageSummary.objects.filter(folder__in=folders)
+            results = store.search(folders, criteria) if criteria else MessageSummary.objects.filter(folder__in=folders)
         except MailServerError as exc:
             error = server_problem(exc)
         else:
@@ -455,7 +452,7 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
     uid = _check_uid(uid)
     summary = folder.messages.filter(uid=uid).first()
     try:
-        raw = mailbox.open_message(folder, uid, summary)
+        raw = store.open_message(folder, uid, summary)
     except MailServerError as exc:
         context = {"folder": folder, "error": server_problem(exc)}
         return _page(request, "webmail/unavailable.html", folder.account, context, status=502, folders=folders)
@@ -563,7 +560,7 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
     images = request.GET.get("images") == "1"
     status, body, error = 200, "", ""
     try:
-        raw = mailbox.load_raw(folder, uid)
+        raw = store.load_raw(folder, uid)
     except MailServerError as exc:
         raw, status, error = None, 502, server_problem(exc)
     if raw is None and not error:
@@ -592,7 +589,7 @@ def images_always(request: HttpRequest, folder_id: int, uid: int) -> HttpRespons
     uid = _check_uid(uid)
     back = reverse("mailbox:message", args=[folder.pk, uid])
     try:
-        raw = mailbox.load_raw(folder, uid)
+        raw = store.load_raw(folder, uid)
     except MailServerError as exc:
         messages.error(request, server_problem(exc))
         return redirect(back)
@@ -635,7 +632,7 @@ def _part_response(data: bytes, filename: str, content_type: str, *, inline: boo
 
 def _raw_or_error(request: HttpRequest, folder: Folder, uid: int) -> bytes | HttpResponse:
     try:
-        raw = mailbox.load_raw(folder, uid)
+        raw = store.load_raw(folder, uid)
     except MailServerError as exc:
         return HttpResponse(server_problem(exc), status=502, content_type="text/plain; charset=utf-8")
     if raw is None:
@@ -700,7 +697,7 @@ def manage_folders(request: HttpRequest, account_id) -> HttpResponse:
     account = own_account(request, account_id)
     error = None
     try:
-        mailbox.refresh_folder_list(account)
+        store.refresh_folder_list(account)
     except MailServerError as exc:
         error = server_problem(exc)
     context = {"error": error, "form": FolderNameForm(), "managing": True}
@@ -725,14 +722,14 @@ def folder_create(request: HttpRequest, account_id) -> HttpResponse:
             return HttpResponseBadRequest(_("Unknown parent folder."))
     delimiter = parent.delimiter if parent else (Folder.objects.filter(account=account).first() or Folder()).delimiter
     form = FolderNameForm(request.POST, delimiter=delimiter)
-    full_name = mailbox.full_name(form.cleaned_data["name"], parent) if form.is_valid() else ""
+    full_name = store.full_name(form.cleaned_data["name"], parent) if form.is_valid() else ""
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["name"]))
     elif full_name.upper() == "INBOX" or Folder.objects.filter(account=account, name=full_name).exists():
         messages.error(request, _("There is already a folder called “%(name)s”.") % {"name": full_name})
     else:
         try:
-            mailbox.create_folder(account, form.cleaned_data["name"], parent)
+            store.create_folder(account, form.cleaned_data["name"], parent)
         except MailServerError as exc:
             messages.error(request, server_problem(exc))
         else:
@@ -748,7 +745,7 @@ def folder_rename(request: HttpRequest, folder_id: int) -> HttpResponse:
         messages.error(request, _("The Inbox and the special folders cannot be renamed."))
         return redirect("mailbox:folders", account_id=folder.account_id)
     form = FolderNameForm(request.POST, delimiter=folder.delimiter)
-    new_name = mailbox.renamed(folder, form.cleaned_data["name"]) if form.is_valid() else ""
+    new_name = store.renamed(folder, form.cleaned_data["name"]) if form.is_valid() else ""
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["name"]))
     elif new_name.upper() == "INBOX" or Folder.objects.filter(account=folder.account, name=new_name).exists():
@@ -756,7 +753,7 @@ def folder_rename(request: HttpRequest, folder_id: int) -> HttpResponse:
     else:
         old = folder.name
         try:
-            mailbox.rename_folder(folder, form.cleaned_data["name"])
+            store.rename_folder(folder, form.cleaned_data["name"])
         except MailServerError as exc:
             messages.error(request, server_problem(exc))
         else:
@@ -774,7 +771,7 @@ def folder_delete(request: HttpRequest, folder_id: int) -> HttpResponse:
     if request.POST.get("confirm") != "1":
         return _page(request, "webmail/folder_delete.html", folder.account, {"target": folder, "managing": True})
     try:
-        mailbox.delete_folder(folder)
+        store.delete_folder(folder)
     except MailServerError as exc:
         messages.error(request, server_problem(exc))
     else:

@@ -1,6 +1,6 @@
 """Celery tasks of the mailbox: keeping the envelope cache in step with IMAP behind the pages.
 
-Each task takes ids and calls one function in ``webmail.mailbox``; failures end up on the
+Each task takes ids and calls one function in ``webmail.mailbox.store``; failures end up on the
 folder (``sync_error``) for the page to show, never as a retry storm against a dead server.
 """
 
@@ -12,38 +12,38 @@ from celery import shared_task
 from django.core.cache import cache
 
 from accounts.models import MailAccount
-from webmail import mailbox
-from webmail.models import Folder
+from webmail.mailbox import store
+from webmail.mailbox.models import Folder
 
 log = logging.getLogger(__name__)
 
 PUBLISH_DEDUP_SECONDS = 10
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="webmail.tasks.sync_folder", ignore_result=True)  # the name queued messages carry
 def sync_folder(account_id: str, folder_id: int) -> None:
     """One folder up to date, older mail included (what a page publishes when it is opened)."""
     folder = Folder.objects.select_related("account").filter(pk=folder_id, account_id=account_id).first()
     if folder is not None and folder.selectable:
-        mailbox.refresh_folder(folder)
+        store.refresh_folder(folder)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="webmail.tasks.sync_account", ignore_result=True)  # the name queued messages carry
 def sync_account(account_id: str) -> None:
     """The folder list and every folder of one account, in one IMAP session."""
     account = MailAccount.objects.filter(pk=account_id).first()
     if account is not None:
-        mailbox.refresh_account(account)
+        store.refresh_account(account)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="webmail.tasks.sync_active_accounts", ignore_result=True)  # the name queued messages carry
 def sync_active_accounts() -> None:
     """For beat: a sync of each account whose user made a request in the last few minutes.
 
-    "Active" is read from the database sessions (see ``mailbox.active_account_ids``): a user
+    "Active" is read from the database sessions (see ``store.active_account_ids``): a user
     who leaves the tab open keeps their mail fresh, an account nobody looks at costs nothing.
     """
-    for account_id in mailbox.active_account_ids():
+    for account_id in store.active_account_ids():
         publish(sync_account, str(account_id))
 
 

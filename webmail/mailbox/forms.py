@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from webmail import mailbox
+from webmail.mailbox import store
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -69,7 +69,7 @@ class FolderNameForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        problem = mailbox.folder_name_problem(name, self.delimiter)
+        problem = store.folder_name_problem(name, self.delimiter)
         if problem:
             raise forms.ValidationError(problem)
         return name.strip()

@@ -35,7 +35,7 @@ from django.utils.safestring import SafeData, SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from webmail.models import Folder, MessageSummary
+from webmail.mailbox.models import Folder, MessageSummary
 
 # What the list reads of a row (not the References, Cc or Message-ID it does not show).
 LIST_FIELDS = (

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class WebmailConfig(AppConfig):
-    name = "webmail"
+    name = "webmail.mailbox"
+    label = "webmail"  # the label the tables, migrations and permissions were made under
     verbose_name = "Webmail"
 
     def ready(self) -> None:

@@ -27,7 +27,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from accounts.models import MailAccount
 from accounts.signals import delivery_report_found
-from webmail.models import Folder, MessageSummary, SpecialUse
+from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import dsn, imap
 
 log = logging.getLogger(__name__)
