@@ -29,7 +29,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import MailAccount
@@ -66,18 +66,6 @@ UNCERTAIN_TEXT = (
 # -- claiming ---------------------------------------------------------------------------------
 
 
-def _claimable(now: datetime):
-    """Due messages a run may take, whatever their account's hold (on this table alone)."""
-    return OutgoingMessage.objects.filter(state__in=CLAIMABLE, due_at__lte=now).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-
-
-def _due(now: datetime):
-    """Claimable messages of accounts not on hold."""
-    return _claimable(now).filter(account__smtp_held_at__isnull=True)
-
-
 @dataclass(frozen=True)
 class Claimed:
     """What settling a claimed message needs to know, read once at claim time."""
@@ -101,7 +89,7 @@ def claim(
     # The account's hold is read once below, not joined here: ordered by due_at on the
     # "outgoing_claimable" index, the first ``limit`` rows are all the database reads, where
     # the join made it read (and sort) every due message of the account for each batch.
-    due = _claimable(now).filter(account_id=account_id)
+    due = OutgoingMessage.objects.claimable(now).filter(account_id=account_id)
     candidates = list(due.order_by("due_at").values_list("id", "size")[:limit])
     if first_id is not None and first_id not in {str(i) for i, _size in candidates}:
         first = OutgoingMessage.objects.filter(pk=first_id).values_list("id", "size")
@@ -119,9 +107,7 @@ def claim(
     if (pg := _postgres()) is not None:
         rows = _claim_returning(pg, ids, token, now, lease_until)
     else:
-        OutgoingMessage.objects.filter(id__in=ids, state__in=CLAIMABLE, due_at__lte=now).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        ).update(
+        OutgoingMessage.objects.claimable(now).filter(id__in=ids).update(
             state=MessageState.SENDING,
             lease_owner=token,
             lease_until=lease_until,
@@ -578,7 +564,7 @@ def deliver(message_id: str) -> None:
         return
     # Cleared before looking for due mail, so that whatever is stored from now on rings again.
     Doorbell.objects.filter(account_id=account_id, rung_at__isnull=False).update(rung_at=None)
-    if not _due(timezone.now()).filter(account_id=account_id).exists():
+    if not OutgoingMessage.objects.due(timezone.now()).filter(account_id=account_id).exists():
         return  # most likely taken by a run already under way
     account = MailAccount.objects.select_related("user").get(pk=account_id)
     if account.smtp_held_at is not None:
@@ -796,7 +782,7 @@ def _refused(envelope: smtp.Envelope) -> Outcome:
 def _ring_again(account_id) -> None:
     from outbox.tasks import ring_account  # the tasks module imports this one
 
-    due = _due(timezone.now()).filter(account_id=account_id).values_list("id", flat=True)
+    due = OutgoingMessage.objects.due(timezone.now()).filter(account_id=account_id).values_list("id", flat=True)
     if (message_id := due.first()) is not None:
         ring_account(account_id, str(message_id))
 
@@ -861,7 +847,9 @@ def sweep(now: datetime | None = None) -> list[str]:
         state=MessageState.QUEUED, lease_owner="", lease_until=None, phase=Phase.NONE
     )
     firsts: dict[Any, str] = {}
-    for message_id, account_id in _due(now).order_by("due_at").values_list("id", "account_id")[:1000]:
+    for message_id, account_id in (
+        OutgoingMessage.objects.due(now).order_by("due_at").values_list("id", "account_id")[:1000]
+    ):
         firsts.setdefault(account_id, str(message_id))
     return list(firsts.values())
 

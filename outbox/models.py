@@ -10,6 +10,7 @@ so nobody knows whether the server took it; never resent without the user's say)
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -51,6 +52,18 @@ class SentCopy(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+class OutgoingMessageQuerySet(models.QuerySet["OutgoingMessage"]):
+    def claimable(self, now: datetime) -> OutgoingMessageQuerySet:
+        """Due messages a run may take, whatever their account's hold (on this table alone)."""
+        return self.filter(state__in=CLAIMABLE, due_at__lte=now).filter(
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+        )
+
+    def due(self, now: datetime) -> OutgoingMessageQuerySet:
+        """Claimable messages of accounts not on hold."""
+        return self.claimable(now).filter(account__smtp_held_at__isnull=True)
+
+
 class OutgoingMessage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_messages")
@@ -85,6 +98,8 @@ class OutgoingMessage(models.Model):
     sent_copy = models.CharField(max_length=10, choices=SentCopy.choices, default=SentCopy.NOT_NEEDED, blank=True)
     sent_copy_attempts = models.PositiveSmallIntegerField(default=0)
     sent_copy_due_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutgoingMessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
