@@ -9,7 +9,7 @@ tasks the view publishes land in a filesystem broker that nobody reads), so its 
 
 Per size:
 1. cold first page: GET /mail/<id>/ of a folder never synced (head sync of the newest 50, then publish);
-2. full initial sync: webmail.sync.sync_folder from an empty cache until complete;
+2. full initial sync: webmail.mailbox.sync.sync_folder from an empty cache until complete;
 3. incremental sync after another IMAP client appended 10 messages and changed flags on 100;
 4. warm list: 200 sequential GETs of /mail/<id>/ and ?page=N, cache complete (and, for scale, 50 of an empty folder);
 5. peak RSS (VmHWM) of the gunicorn workers and of the sync process;
@@ -66,7 +66,8 @@ class Bench(MailboxSetup):
         self.start_gunicorn()
         self.print_header(
             f"database: {database}; gunicorn -w 2 (sync), WEBMAIL_DEBUG=0; Dovecot {self.dovecot_version()} "
-            "maildir on /tmp, IMAPS on 127.0.0.1; sync in a child process (webmail.sync.sync_folder), no worker",
+            "maildir on /tmp, IMAPS on 127.0.0.1; "
+            "sync in a child process (webmail.mailbox.sync.sync_folder), no worker",
             *(f"Dovecot setting: {name} = {value}" for name, value in self.args.dovecot_setting),
         )
         self.load_row("start")
@@ -118,7 +119,7 @@ class Bench(MailboxSetup):
             f"[{n}] FLOOR imapclient whole folder (same items, {FETCH_CHUNK}/command)",
             f"{full['fetch']:.2f} s ({full['count']} messages; peak RSS {full['rss']:.0f} MiB)",
         )
-        from webmail.sync import ENVELOPE_ITEMS
+        from webmail.mailbox.sync import ENVELOPE_ITEMS
 
         same = self.child(floor | {"what": "full", "items": [i.decode() for i in ENVELOPE_ITEMS]})
         self.row(
@@ -173,7 +174,7 @@ class Bench(MailboxSetup):
         return incremental
 
     def check_incremental(self, folder_id: int, n: int, was_flagged: list[int], now_flagged: list[int]) -> None:
-        from webmail.models import MessageSummary
+        from webmail.mailbox.models import MessageSummary
 
         rows = MessageSummary.objects.filter(folder_id=folder_id)
         if rows.count() != n + 10:

@@ -14,7 +14,7 @@ from typing import Any
 from bench.harness import child_reply, peak_rss_mib, profile_text
 
 ADDRESS, PASSWORD = "bench@example.test", "bench-imap-password-not-a-secret"
-FETCH_CHUNK = 2000  # what webmail.sync fetches per command, used for the floors too
+FETCH_CHUNK = 2000  # what webmail.mailbox.sync fetches per command, used for the floors too
 
 
 def child_floor(spec: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def child_floor(spec: dict[str, Any]) -> dict[str, Any]:
 
 def reset_folder(folder_id: int) -> None:
     """Back to "never synced", its cached rows gone (outside any timing)."""
-    from webmail.models import Folder, MessageSummary
+    from webmail.mailbox.models import Folder, MessageSummary
 
     MessageSummary.objects.filter(folder_id=folder_id).delete()
     Folder.objects.filter(pk=folder_id).update(
@@ -57,8 +57,8 @@ def child_sync(spec: dict[str, Any]) -> dict[str, Any]:
     import django
 
     django.setup()
-    from webmail import sync
-    from webmail.models import Folder
+    from webmail.mailbox import sync
+    from webmail.mailbox.models import Folder
     from webmail.protocol import imap
 
     if spec.get("reset"):

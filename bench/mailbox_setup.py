@@ -166,10 +166,10 @@ class MailboxSetup(harness.Bench):
         return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
     def folder_id(self, name: str) -> int:
-        from webmail import mailbox
-        from webmail.models import Folder
+        from webmail.mailbox import store
+        from webmail.mailbox.models import Folder
 
-        mailbox.refresh_folder_list(self.account)
+        store.refresh_folder_list(self.account)
         return Folder.objects.get(account=self.account, name=name).pk
 
     def imap_client(self, timeout: float) -> Any:
@@ -199,7 +199,7 @@ class MailboxSetup(harness.Bench):
 
     def index(self, name: str, n: int) -> None:
         """Dovecot's first pass over the folder: SELECT and a FETCH of the app's items for every message."""
-        from webmail.sync import ENVELOPE_ITEMS
+        from webmail.mailbox.sync import ENVELOPE_ITEMS
 
         with self.imap_client(timeout=300) as client:
             client.login(ADDRESS, PASSWORD)
