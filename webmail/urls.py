@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from webmail.mailbox import views
+from webmail import site
+from webmail.mailbox.views import lists
 
 mailbox_patterns = [
-    path("", views.home, name="home"),
+    path("", lists.home, name="home"),
 ]
 
 urlpatterns = [
@@ -13,6 +14,6 @@ urlpatterns = [
     path("outbox/", include("outbox.urls")),
     path("mail/", include("webmail.mailbox.urls", namespace="mailbox")),
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
-    path("favicon.ico", views.favicon),
+    path("healthz", site.healthz, name="healthz"),
+    path("favicon.ico", site.favicon),
 ]

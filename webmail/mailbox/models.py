@@ -90,7 +90,7 @@ class RemoteImagesAllowed(models.Model):
     """A sender whose remote images a user chose to always see ("always for this sender").
 
     Counted only for messages whose sender the trust checks do not flag: see
-    ``webmail.mailbox.views._sender_for_images``.
+    ``webmail.mailbox.trust.sender_for_images``.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remote_images_allowed")

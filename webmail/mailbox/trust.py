@@ -1,4 +1,5 @@
-"""Warnings shown above a message whose sender may not be who it claims to be.
+"""Whether a message's sender is who it claims to be: the warnings shown above a message, and
+the rule for "always show remote images from this sender".
 
 Authentication-Results headers are believed only when our own MTA wrote them (its authserv-id is
 WEBMAIL_AUTHSERV_ID); anyone can write such a header into a message they send.
@@ -6,13 +7,17 @@ WEBMAIL_AUTHSERV_ID); anyone can write such a header into a message they send.
 
 from __future__ import annotations
 
+import email.policy
 import re
 import unicodedata
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from webmail.mailbox.message import ParsedMessage
+from webmail.mailbox.models import RemoteImagesAllowed
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _RESULT = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.I)
@@ -78,3 +83,39 @@ def sender_warnings(message: ParsedMessage) -> list[str]:
             % {"domain": domain}
         )
     return warnings
+
+
+def images_listed(user, address: str) -> bool:
+    """Whether the user put this From address on their "always show remote images" list."""
+    address = RemoteImagesAllowed.normalize(address)
+    return bool(address) and RemoteImagesAllowed.objects.filter(user=user, address=address).exists()
+
+
+def sender_for_images(raw: bytes, parsed: ParsedMessage, warnings: list[str]) -> str:
+    """The normalized From address that "always show remote images from this sender" may name
+    for this message, or "" when the sender cannot be trusted that far.
+
+    Remote images are blocked because loading them tells whoever wrote the message that, when
+    and from where it was read. An allowance keyed on the From address hands that to anyone
+    who can write the address into a From header, so it counts (and can be given) only for a
+    message the sender warnings do not flag: no DMARC or SPF failure reported by our own MTA,
+    no other address shown in the display name, no mixed-script (homograph) domain. A flagged
+    message keeps its images blocked even when its From address is on the list. We also want
+    exactly one From header naming exactly one mailbox (DMARC's own precondition): the parser
+    reads only the first address, and the others would ride on its allowance.
+    What this cannot catch is a forged From of a domain that publishes neither DMARC nor SPF:
+    for such a sender the allowance is only as strong as the domain's own protection, and the
+    cost of a forgery is an open receipt (the body stays sandboxed, without script).
+    """
+    if warnings:
+        return ""
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    if sum(1 for name, _value in headers.raw_items() if name.lower() == "from") != 1:
+        return ""
+    if len(getaddresses([parsed.from_])) != 1:
+        return ""
+    address = RemoteImagesAllowed.normalize(parsed.from_address)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain) or len(address) > 320 or any(ch.isspace() or ch in '<>,;"' for ch in address):
+        return ""
+    return address

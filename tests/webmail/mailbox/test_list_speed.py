@@ -20,8 +20,9 @@ from django.utils.formats import date_format
 
 from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
-from webmail.mailbox import listing, sync, views
+from webmail.mailbox import listing, sync
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
+from webmail.mailbox.views import pages
 
 ZONE = "America/New_York"
 # What webmail/_rows.html was before the rows were made in Python: the markup must not change.
@@ -147,7 +148,7 @@ def test_the_rows_are_what_the_old_template_made(account, selectable, show_folde
     add(archive, 5, date=datetime(2026, 7, 4, 3, 59, 59, 123456, tzinfo=UTC))  # summer time, microseconds
     rows = list(MessageSummary.objects.filter(folder__account=account).select_related("folder").order_by("uid"))
     zone = account.user.zone
-    views._decorate(rows, account, zone)
+    pages.decorate(rows, account, zone)
 
     context = {"page": rows, "selectable": selectable, "show_folder": show_folder}
     with timezone.override(zone):

@@ -1,0 +1,281 @@
+"""One message: the reading pane, its sanitized body document, its attachments and inline
+images, and the "always show remote images from this sender" list.
+
+Mail content is shown only inside a sandboxed iframe whose document has a policy of its own
+(see ``message_body``); a part is a document of its own that may do nothing at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from accounts.http import next_url
+from accounts.middleware import second_factor_exempt
+from webmail.mailbox import store, tokens
+from webmail.mailbox.message import ParsedMessage, parse, part_bytes, read
+from webmail.mailbox.models import Folder, MessageSummary, RemoteImagesAllowed
+from webmail.mailbox.sanitize import sanitize_html, text_to_html
+from webmail.mailbox.trust import images_listed, sender_for_images, sender_warnings
+from webmail.mailbox.views.pages import check_uid, folder_and_siblings, render_page, server_problem, user_folder
+from webmail.protocol.mailservers import MailServerError
+
+# Shown inline on request; anything else (SVG, HTML, XML, PDF...) is only ever downloaded.
+RASTER_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# A downloaded or inline-shown part is a document of its own: it may do nothing at all.
+PART_POLICY = {"default-src": [NONE], "sandbox": True, "frame-ancestors": [SELF]}
+
+
+def _inline_images(raw: bytes, parsed: ParsedMessage) -> dict[str, int]:
+    """Content-ID -> part index, for the raster image parts an <img src="cid:..."> may show."""
+    images = dict(parsed.inline_parts)
+    for item in parsed.attachments:
+        if item.content_id:
+            images.setdefault(item.content_id, item.index)
+    types = {index: item.get_content_type() for index, item in enumerate(parse(raw).walk())}
+    return {cid: index for cid, index in images.items() if types.get(index) in RASTER_TYPES}
+
+
+def _shown_date(parsed: ParsedMessage, zone: ZoneInfo) -> str:
+    if parsed.date is None:
+        return _("no date")
+    moment = parsed.date if timezone.is_aware(parsed.date) else parsed.date.replace(tzinfo=UTC)
+    return date_format(timezone.localtime(moment, zone), "DATETIME_FORMAT")
+
+
+def _sanitized(folder: Folder, uid: int, raw: bytes, parsed: ParsedMessage, images: bool):
+    cids = _inline_images(raw, parsed)
+    token = tokens.make_cid_token(folder, uid)
+
+    def cid_url(content_id: str) -> str:
+        if content_id not in cids:
+            return ""  # the sanitizer drops the image
+        return f"{reverse('mailbox:cid', args=[folder.pk, uid, content_id])}?{urlencode({'t': token})}"
+
+    return sanitize_html(parsed.html_body, cid_url=cid_url, allow_remote_images=images)
+
+
+@login_required
+@never_cache
+def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
+    folder, folders = folder_and_siblings(request, folder_id)
+    uid = check_uid(uid)
+    summary = folder.messages.filter(uid=uid).first()
+    try:
+        raw = store.open_message(folder, uid, summary)
+    except MailServerError as exc:
+        context = {"folder": folder, "error": server_problem(exc)}
+        return render_page(request, "webmail/unavailable.html", folder.account, context, status=502, folders=folders)
+    if raw is None:
+        raise Http404(_("This message is no longer on the server."))
+    parsed = read(raw)
+    warnings = sender_warnings(parsed)
+    sender = sender_for_images(raw, parsed, warnings)
+    listed = images_listed(request.user, parsed.from_address)
+    clicked = request.GET.get("images") == "1"
+    images = clicked or (listed and bool(sender))
+    remote_images = truncated = False
+    if parsed.html_body:
+        cleaned = _sanitized(folder, uid, raw, parsed, images)
+        remote_images, truncated = cleaned.has_remote_images, cleaned.truncated
+    zone = request.user.zone
+    body_url = reverse("mailbox:body", args=[folder.pk, uid])
+    context = {
+        "folder": folder,
+        "uid": uid,
+        "summary": summary,
+        "message": parsed,
+        "warnings": warnings,
+        "date": _shown_date(parsed, zone),
+        "truncated": parsed.truncated or truncated,
+        "remote_images": remote_images and not images,
+        # "Always for this sender": offered for a sender the trust checks do not flag; the line
+        # about a listed sender (shown, or blocked because this message is flagged) carries the
+        # button that takes the sender off the list again.
+        "images_sender": sender if remote_images and not listed else "",
+        "images_listed": RemoteImagesAllowed.normalize(parsed.from_address) if remote_images and listed else "",
+        "images_always": listed and bool(sender),
+        "body_url": f"{body_url}?images=1" if clicked else body_url,
+        "images_url": f"{body_url}?images=1",
+        "raster_types": RASTER_TYPES,
+        "thread_size": (
+            MessageSummary.objects.filter(folder__account=folder.account, thread_key=summary.thread_key).count()
+            if summary is not None and summary.thread_key
+            else 1
+        ),
+    }
+    return render_page(request, "webmail/message.html", folder.account, context, folders=folders)
+
+
+def _body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) -> dict:
+    # The body document is mail: it gets nothing but its images and its stylesheet. The iframe
+    # is sandboxed without allow-scripts or allow-same-origin, and this policy sandboxes the
+    # document again should it be opened on its own. Mail keeps inline style="" attributes
+    # (filtered by the sanitizer), which need 'unsafe-inline' for styles; that is acceptable
+    # here only because this document can run no script at all (default-src 'none').
+    cid_prefix = request.build_absolute_uri(reverse("mailbox:message", args=[folder.pk, uid]) + "cid/")
+    return {
+        "default-src": [NONE],
+        "img-src": ["data:", cid_prefix, *(["https:", "http:"] if images else [])],
+        "style-src": [request.build_absolute_uri(static("css/mail-body.css")), UNSAFE_INLINE],
+        "frame-ancestors": [SELF],
+        "base-uri": [NONE],
+        "form-action": [NONE],
+        "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+    }
+
+
+@login_required
+@never_cache
+@xframe_options_sameorigin
+def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
+    folder = user_folder(request, folder_id)
+    uid = check_uid(uid)
+    images = request.GET.get("images") == "1"
+    status, body, error = 200, "", ""
+    try:
+        raw = store.load_raw(folder, uid)
+    except MailServerError as exc:
+        raw, status, error = None, 502, server_problem(exc)
+    if raw is None and not error:
+        raise Http404
+    if raw is not None:
+        parsed = read(raw)
+        if not images and images_listed(request.user, parsed.from_address):
+            images = bool(sender_for_images(raw, parsed, sender_warnings(parsed)))
+        html = parsed.html_body
+        body = _sanitized(folder, uid, raw, parsed, images).html if html else text_to_html(parsed.text_body)
+    # The one mark_safe of the mailbox: the sanitizer's output, in this sandboxed document only.
+    context = {"body": mark_safe(body), "error": error}  # noqa: S308
+    response = render(request, "webmail/body.html", context, status=status)
+    response["Referrer-Policy"] = "no-referrer"
+    return csp(_body_policy(request, folder, uid, images))(lambda: response)()
+
+
+@require_POST
+@login_required
+def images_always(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
+    """Always show remote images from the sender of this message (see sender_for_images).
+
+    The address comes from the message on the server, never from the form: only a sender this
+    message's checks trust can be added. Adding a listed sender again changes nothing."""
+    folder = user_folder(request, folder_id)
+    uid = check_uid(uid)
+    back = reverse("mailbox:message", args=[folder.pk, uid])
+    try:
+        raw = store.load_raw(folder, uid)
+    except MailServerError as exc:
+        messages.error(request, server_problem(exc))
+        return redirect(back)
+    if raw is None:
+        raise Http404
+    parsed = read(raw)
+    sender = sender_for_images(raw, parsed, sender_warnings(parsed))
+    if not sender:
+        messages.error(
+            request,
+            _("Remote images cannot always be shown for this sender: the message may not come from who it claims."),
+        )
+        return redirect(back)
+    RemoteImagesAllowed.objects.get_or_create(user=request.user, address=sender)
+    messages.success(request, _("Remote images from %(address)s will always be shown.") % {"address": sender})
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def images_forget(request: HttpRequest) -> HttpResponse:
+    """Take a sender off the user's "always show remote images" list; idempotent.
+
+    Only the signed-in user's own rows are ever looked at, whatever address is posted."""
+    address = RemoteImagesAllowed.normalize(request.POST.get("address", ""))
+    if address:
+        RemoteImagesAllowed.objects.filter(user=request.user, address=address).delete()
+        messages.success(
+            request, _("Remote images from %(address)s will no longer be shown by default.") % {"address": address}
+        )
+    return redirect(next_url(request, reverse("accounts:settings")))
+
+
+def _part_response(data: bytes, filename: str, content_type: str, *, inline: bool) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type if inline else "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=not inline, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _raw_or_error(request: HttpRequest, folder: Folder, uid: int) -> bytes | HttpResponse:
+    try:
+        raw = store.load_raw(folder, uid)
+    except MailServerError as exc:
+        return HttpResponse(server_problem(exc), status=502, content_type="text/plain; charset=utf-8")
+    if raw is None:
+        raise Http404
+    return raw
+
+
+@login_required
+@never_cache
+@csp(PART_POLICY)
+def part(request: HttpRequest, folder_id: int, uid: int, index: int) -> HttpResponse:
+    folder = user_folder(request, folder_id)
+    raw = _raw_or_error(request, folder, check_uid(uid))
+    if isinstance(raw, HttpResponse):
+        return raw
+    found = part_bytes(raw, index)
+    if found is None:
+        raise Http404
+    info, data = found
+    inline = request.GET.get("inline") == "1" and info.content_type in RASTER_TYPES
+    return _part_response(data, info.filename, info.content_type, inline=inline)
+
+
+@second_factor_exempt  # the token stands for a verified session; a session, if sent, is checked below
+@never_cache
+@csp(PART_POLICY)
+def cid(request: HttpRequest, folder_id: int, uid: int, content_id: str) -> HttpResponse:
+    """An inline image of a message, for its sandboxed body document.
+
+    That document has an opaque origin, so the browser treats its image requests as
+    cross-site and sends no SameSite session cookie: the body view puts a signed, short-lived
+    token for (owner, folder, UID) in each image URL instead. A signed-in owner also passes.
+    """
+    folder = Folder.objects.select_related("account").filter(pk=folder_id).first()
+    user = request.user
+    token = request.GET.get("t", "")
+    if folder is None:
+        raise Http404
+    verified = getattr(user, "is_verified", lambda: False)()
+    owner = user.is_authenticated and verified and folder.account.user_id == user.pk
+    if not owner and not (token and tokens.cid_token_ok(folder, uid, token)):
+        if not user.is_authenticated and not token:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
+    raw = _raw_or_error(request, folder, check_uid(uid))
+    if isinstance(raw, HttpResponse):
+        return raw
+    index = _inline_images(raw, read(raw)).get(content_id)
+    found = part_bytes(raw, index) if index is not None else None
+    if found is None or found[0].content_type not in RASTER_TYPES:
+        raise Http404
+    info, data = found
+    return _part_response(data, info.filename, info.content_type, inline=True)
