@@ -35,7 +35,7 @@ BACKUP_DEVICE_NAME = "Backup codes"
 SETUP_SESSION_KEY = "accounts_totp_setup"
 
 
-class Outcome(enum.Enum):
+class CodeResult(enum.Enum):
     OK = "ok"
     WRONG = "wrong"
     REPLAYED = "replayed"
@@ -44,7 +44,7 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Verification:
-    outcome: Outcome
+    outcome: CodeResult
     device: AuthenticatorDevice | BackupCodeDevice | None = None
     retry_at: datetime | None = None
 
@@ -126,14 +126,14 @@ def verify(user: User, token: str, *, devices=None) -> Verification:
                     throttled_until.append(info["locked_until"])
                 continue
             if device.verify_token(token):
-                return Verification(Outcome.OK, device)
+                return Verification(CodeResult.OK, device)
             if isinstance(device, AuthenticatorDevice) and device.was_used_before(token):
                 replayed = True
     if replayed:
-        return Verification(Outcome.REPLAYED)
+        return Verification(CodeResult.REPLAYED)
     if throttled_until:
-        return Verification(Outcome.THROTTLED, retry_at=min(throttled_until))
-    return Verification(Outcome.WRONG)
+        return Verification(CodeResult.THROTTLED, retry_at=min(throttled_until))
+    return Verification(CodeResult.WRONG)
 
 
 def _could_match(device, token: str) -> bool:
@@ -151,7 +151,7 @@ def confirm_enrolment(session: SessionBase, user: User, token: str) -> Verificat
     pending = pending_key(session, user)
     totp = _matching_totp(pending, token)
     if totp is None:
-        return Verification(Outcome.WRONG)
+        return Verification(CodeResult.WRONG)
     with transaction.atomic():
         AuthenticatorDevice.objects.filter(user=user).delete()
         # The code just typed counts as used: it cannot also pass the next sign-in.
@@ -160,7 +160,7 @@ def confirm_enrolment(session: SessionBase, user: User, token: str) -> Verificat
         )
         device.save()
     session.pop(SETUP_SESSION_KEY, None)
-    return Verification(Outcome.OK, device)
+    return Verification(CodeResult.OK, device)
 
 
 def is_pending_code(pending: PendingKey, token: str) -> bool:

@@ -50,9 +50,9 @@ def _complete_second_factor(request: SignedInRequest, device) -> None:
 
 
 def _token_error(verification: twofactor.Verification) -> tuple[str, int]:
-    if verification.outcome is twofactor.Outcome.REPLAYED:
+    if verification.outcome is twofactor.CodeResult.REPLAYED:
         return _("That code has already been used. Wait for the next code from your app."), 400
-    if verification.outcome is twofactor.Outcome.THROTTLED:
+    if verification.outcome is twofactor.CodeResult.THROTTLED:
         retry_at = verification.retry_at or timezone.now()
         wait = max(1, int((retry_at - timezone.now()).total_seconds()) + 1)
         return _("Too many wrong codes. Try again in %(seconds)d seconds.") % {"seconds": wait}, 429
@@ -100,7 +100,7 @@ def verify(request: SignedInRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             verification = twofactor.verify(user, form.cleaned_data["token"])
-            if verification.outcome is twofactor.Outcome.OK:
+            if verification.outcome is twofactor.CodeResult.OK:
                 _complete_second_factor(request, verification.device)
                 return _redirect_next(request)
             message, status = _token_error(verification)
@@ -126,15 +126,15 @@ def setup(request: SignedInRequest) -> HttpResponse:
         if form.is_valid():
             # The new code is checked first: it is not used up, where a current code would be.
             if not twofactor.is_pending_code(pending, form.cleaned_data["token"]):
-                form.add_error("token", _token_error(twofactor.Verification(twofactor.Outcome.WRONG))[0])
+                form.add_error("token", _token_error(twofactor.Verification(twofactor.CodeResult.WRONG))[0])
             elif replacing and (current := twofactor.verify(user, form.cleaned_data["current"])).outcome is not (
-                twofactor.Outcome.OK
+                twofactor.CodeResult.OK
             ):
                 message, status = _token_error(current)
                 form.add_error("current", message)
             else:
                 verification = twofactor.confirm_enrolment(request.session, user, form.cleaned_data["token"])
-                if verification.outcome is twofactor.Outcome.OK:
+                if verification.outcome is twofactor.CodeResult.OK:
                     _complete_second_factor(request, verification.device)
                     codes = twofactor.new_backup_codes(user)
                     context = {"codes": codes, "next": _next_url(request), "first": True}
@@ -161,7 +161,7 @@ def regenerate_backup_codes(request: SignedInRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             verification = twofactor.verify(request.user, form.cleaned_data["current"])
-            if verification.outcome is twofactor.Outcome.OK:
+            if verification.outcome is twofactor.CodeResult.OK:
                 codes = twofactor.new_backup_codes(request.user)
                 return render(request, "accounts/backup_codes.html", {"codes": codes, "next": "", "first": False})
             message, status = _token_error(verification)

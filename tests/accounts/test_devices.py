@@ -106,6 +106,6 @@ def test_the_migration_seals_devices_of_django_otps_plugins_and_drops_their_tabl
     assert (device.name, device.confirmed, device.bin_key) == ("Phone", True, key)
     assert key.hex() not in all_rows_text(AuthenticatorDevice._meta.db_table)
     assert device.verify_token(f"{totp(key):06d}")
-    assert twofactor.verify(user, "abcd2345").outcome is twofactor.Outcome.OK
+    assert twofactor.verify(user, "abcd2345").outcome is twofactor.CodeResult.OK
     assert twofactor.backup_codes_left(user) == 1
     assert "efgh6723" not in all_rows_text(BackupCode._meta.db_table)

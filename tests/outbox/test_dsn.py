@@ -9,6 +9,7 @@ import pytest
 from outbox import bounces
 from outbox.models import OutgoingMessage, Recipient, RecipientState
 from tests.factories import IdentityFactory, MailAccountFactory
+from tests.webmail.mailbox.helpers import sync_account
 from webmail.protocol import dsn
 
 REPORTS = Path(__file__).parent / "reports"
@@ -100,12 +101,11 @@ def test_a_garbled_report_is_ignored_safely(sent):
 def test_a_bounce_arriving_in_the_inbox_is_matched_during_sync(sender, dovecot, smtp_server):
     from outbox import delivery
     from tests.outbox.conftest import queue_message
-    from webmail.mailbox import sync
 
     message = queue_message(sender, to="nobody@example.test, fine@example.test")
     delivery.deliver(str(message.pk))
     assert message.recipients.filter(state=RecipientState.ACCEPTED).count() == 2
     dovecot.deliver(sender.email, report("postfix-bounce.eml", message))
-    sync.sync_account(sender.mail_accounts.get(), ["INBOX"])
+    sync_account(sender.mail_accounts.get(), ["INBOX"])
     assert message.recipients.get(address="nobody@example.test").state == RecipientState.BOUNCED
     assert message.recipients.get(address="fine@example.test").state == RecipientState.ACCEPTED

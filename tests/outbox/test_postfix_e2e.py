@@ -23,6 +23,7 @@ from tests.outbox.conftest import queue_message
 from tests.servers.dovecot import Dovecot
 from tests.servers.fixtures import MailAccount
 from tests.servers.postfix import Postfix
+from tests.webmail.mailbox.helpers import sync_account
 
 DELIVERY_TIMEOUT = 20.0
 
@@ -136,7 +137,6 @@ def test_a_delivery_receipt_comes_back_as_postfixs_dsn(sender, recipient, doveco
     assert message.message_id in returned.get_content()
     # ...and the next sync of the sender's inbox marks the recipient delivered.
     from outbox.models import RecipientState
-    from webmail.mailbox import sync
 
-    sync.sync_account(sender.mail_accounts.get(), ["INBOX"])
+    sync_account(sender.mail_accounts.get(), ["INBOX"])
     assert message.recipients.get().state == RecipientState.DELIVERED

@@ -13,6 +13,7 @@ import pytest
 from imapclient import IMAPClient
 
 from tests.webmail.conftest import make_message
+from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import sync
 from webmail.mailbox.models import Folder, MessageSummary
 from webmail.protocol import imap
@@ -35,7 +36,7 @@ def sent(lines: list[str]) -> list[str]:
 
 
 def sync_inbox(account) -> Folder:
-    return sync.sync_account(account, ["INBOX"])[0]
+    return sync_account(account, ["INBOX"])[0]
 
 
 def uids(folder: Folder) -> list[int]:
@@ -127,10 +128,10 @@ def test_a_folder_name_outside_ascii_is_reselected_with_qresync(reader, dovecot,
     client.logout()
     kept = dovecot.deliver(reader.user.email, make_message(1), folder=name)
     gone = dovecot.deliver(reader.user.email, make_message(2), folder=name)
-    sync.sync_account(reader, [name])
+    sync_account(reader, [name])
     delete_elsewhere(dovecot, reader, [gone], name)
     start = wire.mark()
-    (folder,) = sync.sync_account(reader, [name])
+    (folder,) = sync_account(reader, [name])
     assert uids(folder) == [kept]
     # As imaplib logs it: the command's repr, so each backslash shows twice.
     assert any('EXAMINE "RE&AOC-US \\\\"2026\\\\"" (QRESYNC (' in line for line in sent(wire(start)))
@@ -139,7 +140,7 @@ def test_a_folder_name_outside_ascii_is_reselected_with_qresync(reader, dovecot,
 def test_a_new_uidvalidity_starts_the_folder_over(reader, dovecot):
     dovecot.deliver(reader.user.email, make_message(1), folder="Archive")
     dovecot.deliver(reader.user.email, make_message(2), folder="Archive")
-    (folder,) = sync.sync_account(reader, ["Archive"])
+    (folder,) = sync_account(reader, ["Archive"])
     old_validity = folder.uidvalidity
     client = dovecot.login(reader.user.email)
     client.delete_folder("Archive")
@@ -147,7 +148,7 @@ def test_a_new_uidvalidity_starts_the_folder_over(reader, dovecot):
     client.logout()
     dovecot.deliver(reader.user.email, make_message(3), folder="Archive")
 
-    (folder,) = sync.sync_account(reader, ["Archive"])
+    (folder,) = sync_account(reader, ["Archive"])
     assert folder.uidvalidity != old_validity
     assert list(folder.messages.values_list("subject", flat=True)) == ["Message 3"]
     assert folder.total == 1 and folder.is_complete
@@ -158,13 +159,13 @@ def test_vanished_reaches_the_cached_part_of_a_folder_still_being_filled(reader,
     monkeypatch.setattr(sync, "CHUNK", 2)
     for n in range(1, 9):
         dovecot.deliver(reader.user.email, make_message(n))
-    folder = sync.sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
+    folder = sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
     cached = uids(folder)
     assert len(cached) == 3
     delete_elsewhere(dovecot, reader, [cached[0], 1])  # one cached, one not fetched yet
 
     start = wire.mark()
-    folder = sync.sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
+    folder = sync_account(reader, ["INBOX"], backfill_chunks=0)[0]
     assert uids(folder) == cached[1:]
     assert any(f"(QRESYNC ({folder.uidvalidity} " in line for line in sent(wire(start)))
     folder = sync_inbox(reader)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from tests.webmail.conftest import make_message
+from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import sync
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import imap
 
 
 def sync_inbox(account, **options) -> Folder:
-    return sync.sync_account(account, ["INBOX"], **options)[0]
+    return sync_account(account, ["INBOX"], **options)[0]
 
 
 def uids(folder: Folder) -> list[int]:
@@ -17,7 +18,7 @@ def uids(folder: Folder) -> list[int]:
 
 
 def test_the_folder_list_mirrors_the_server_with_special_uses(reader):
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     uses = dict(Folder.objects.filter(account=reader).values_list("name", "special_use"))
     assert uses["INBOX"] == SpecialUse.INBOX
     assert uses["Sent"] == SpecialUse.SENT
@@ -83,7 +84,7 @@ def test_a_message_moved_by_another_client_leaves_this_folder(reader, dovecot):
     other.select_folder("INBOX")
     other.move(other.search(["SUBJECT", "Message 1"]), "Archive")
     other.logout()
-    folders = {f.name: f for f in sync.sync_account(reader, ["INBOX", "Archive"])}
+    folders = {f.name: f for f in sync_account(reader, ["INBOX", "Archive"])}
     assert list(folders["INBOX"].messages.values_list("subject", flat=True)) == ["Message 2"]
     assert list(folders["Archive"].messages.values_list("subject", flat=True)) == ["Message 1"]
 
@@ -132,7 +133,7 @@ def test_mailbox_names_in_modified_utf7_are_shown_decoded(reader, dovecot):
     client = dovecot.login(reader.user.email)
     client.create_folder("Reçus/Année 2026")
     client.logout()
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     names = set(Folder.objects.filter(account=reader).values_list("name", flat=True))
     assert "Reçus/Année 2026" in names
 

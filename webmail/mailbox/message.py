@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, Message
 
-from webmail.mailbox.sync import text
+from webmail.protocol import headers
 
 # Bodies larger than this are cut before rendering; the whole message stays downloadable.
 MAX_INLINE_BYTES = 2 * 1024 * 1024
@@ -59,7 +59,7 @@ def header(message: Message, name: str) -> str:
         value = message.get(name)
     except Exception:  # the header registry raises on some malformed values: use the raw text
         value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
-    return text(str(value)) if value is not None else ""
+    return headers.decode(str(value)) if value is not None else ""
 
 
 def read(raw: bytes) -> ParsedMessage:
@@ -77,7 +77,7 @@ def read(raw: bytes) -> ParsedMessage:
         parsed.date = email.utils.parsedate_to_datetime(header(message, "Date")) if header(message, "Date") else None
     except (TypeError, ValueError, IndexError):
         parsed.date = None
-    parsed.authentication_results = [text(str(v)) for v in message.get_all("Authentication-Results", [])]
+    parsed.authentication_results = [headers.decode(str(v)) for v in message.get_all("Authentication-Results", [])]
 
     text_part = html_part = None
     for index, part in enumerate(message.walk()):
@@ -165,7 +165,7 @@ def _filename(part: Message) -> str:
         name = None
     if not name:
         return ""
-    name = text(name)
+    name = headers.decode(name)
     # Keep only the last path component and drop control characters.
     name = re.split(r"[\\/]", name)[-1]
     return "".join(ch for ch in name if ch.isprintable()).strip()[:200]

@@ -274,7 +274,7 @@ def mark_thread_seen(messages: list[MessageSummary]) -> None:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ActionResult:
     count: int
     target: Folder | None = None
 
@@ -312,7 +312,7 @@ def move_target(folder: Folder, action: str, target_id: int | None) -> Folder | 
     return target
 
 
-def apply_action(folder: Folder, action: str, uids: list[int], target_id: int | None = None) -> Outcome:
+def apply_action(folder: Folder, action: str, uids: list[int], target_id: int | None = None) -> ActionResult:
     """Do ``action`` on the server, then on the cache. Raises MailServerError or ActionRefused."""
     uids = imap.check_uids(uids)
     if action in FLAG_ACTIONS:
@@ -321,7 +321,7 @@ def apply_action(folder: Folder, action: str, uids: list[int], target_id: int | 
             imap.set_flags(client, folder.name, uids, [flag], add=add)
         folder.messages.filter(uid__in=uids).update(**fields)
         recount(folder)
-        return Outcome(len(uids))
+        return ActionResult(len(uids))
     target = move_target(folder, action, target_id)
     with imap.session(folder.account) as client:
         if target is None:
@@ -337,7 +337,7 @@ def apply_action(folder: Folder, action: str, uids: list[int], target_id: int | 
                     sync.sync_folder(client, target, backfill_chunks=0)
             except MailServerError:
                 log.info("could not refresh folder %s after a move", target.pk, exc_info=True)
-    return Outcome(len(uids), target)
+    return ActionResult(len(uids), target)
 
 
 # -- search -----------------------------------------------------------------------------------

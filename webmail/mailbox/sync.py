@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import UTC
-from email.header import decode_header, make_header
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -28,7 +27,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from accounts.models import MailAccount
 from accounts.signals import delivery_report_found
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
-from webmail.protocol import dsn, imap
+from webmail.protocol import dsn, headers, imap
 
 log = logging.getLogger(__name__)
 
@@ -57,27 +56,10 @@ _SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|tr|rif|antw)\s*(\[\d+\]
 # -- decoding what the server sends ----------------------------------------------------------
 
 
-def text(value: bytes | str | None) -> str:
-    """Header bytes as a person reads them: RFC 2047 decoded, 8-bit tolerated, never raising."""
-    if value is None:
-        return ""
-    if isinstance(value, bytes) and value.isascii() and b"=?" not in value and b"\0" not in value:
-        return " ".join(value.decode("ascii").split())  # the common case, without the decoder
-    raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    if isinstance(value, bytes) and "\ufffd" in raw:
-        raw = value.decode("latin-1")
-    try:
-        decoded = str(make_header(decode_header(raw)))
-    except (LookupError, UnicodeError, ValueError):  # unknown charset, broken encoded word
-        decoded = raw
-    # NUL (raw, or encoded as =00) is no character anyone reads, and PostgreSQL refuses it.
-    return " ".join(decoded.replace("\0", " ").split())
-
-
 def _address(address) -> tuple[str, str]:
-    mailbox = text(address.mailbox)
-    host = text(address.host)
-    return text(address.name), f"{mailbox}@{host}" if host else mailbox
+    mailbox = headers.decode(address.mailbox)
+    host = headers.decode(address.host)
+    return headers.decode(address.name), f"{mailbox}@{host}" if host else mailbox
 
 
 def _addresses(addresses) -> str:
@@ -104,8 +86,8 @@ def thread_key(message_id: str, in_reply_to: str, references: str, subject: str)
 
 def summary_fields(data: dict) -> dict:
     envelope = data.get(b"ENVELOPE")
-    headers = data.get(_HEADER_KEY, b"") or b""
-    references, content_type = _header_fields(headers)
+    raw_headers = data.get(_HEADER_KEY, b"") or b""
+    references, content_type = _header_fields(raw_headers)
     flags = {f.lower() for f in data.get(b"FLAGS", ())}
     modseq = (data.get(b"MODSEQ") or (None,))[0]
     size = data.get(b"RFC822.SIZE", 0)
@@ -131,10 +113,10 @@ def summary_fields(data: dict) -> dict:
             from_address=from_address[:320],
             to=_addresses(envelope.to),
             cc=_addresses(envelope.cc),
-            subject=text(envelope.subject)[:998],
+            subject=headers.decode(envelope.subject)[:998],
             date=date,
-            message_id=text(envelope.message_id)[:998],
-            in_reply_to=text(envelope.in_reply_to)[:998],
+            message_id=headers.decode(envelope.message_id)[:998],
+            in_reply_to=headers.decode(envelope.in_reply_to)[:998],
         )
     fields["thread_key"] = thread_key(
         fields.get("message_id", ""), fields.get("in_reply_to", ""), references, fields.get("subject", "")
@@ -148,9 +130,9 @@ def _header_fields(raw: bytes) -> tuple[str, str]:
     for line in unfolded.split(b"\n"):
         name, _sep, value = line.partition(b":")
         if name.strip().lower() == b"references":
-            references = text(value)
+            references = headers.decode(value)
         elif name.strip().lower() == b"content-type":
-            content_type = text(value).lower()
+            content_type = headers.decode(value).lower()
     return references, content_type
 
 
@@ -538,18 +520,3 @@ def _apply_delivery_reports(client: IMAPClient, folder: Folder, uids: list[int])
                 )
                 changed = sum(count for _, count in answers if isinstance(count, int))
                 log.info("delivery report %s in %s updated %d recipient(s)", uid, folder.name, changed)
-
-
-# -- entry points -----------------------------------------------------------------------------
-
-
-def sync_account(account: MailAccount, folder_names: Iterable[str] | None = None, **options) -> list[Folder]:
-    with imap.logged_in(account) as client:
-        folders = sync_folder_list(client, account)
-        wanted = set(folder_names) if folder_names is not None else None
-        synced = []
-        for folder in folders:
-            if not folder.selectable or (wanted is not None and folder.name not in wanted):
-                continue
-            synced.append(sync_folder(client, folder, **options))
-        return synced

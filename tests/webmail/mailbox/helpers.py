@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from webmail.mailbox import sync
 from webmail.mailbox.models import Folder
+from webmail.protocol import imap
 
 
 def folder_named(account, name: str) -> Folder:
@@ -44,3 +46,16 @@ def server_subjects(dovecot, address: str, folder: str = "INBOX") -> list[str]:
         return sorted((data[b"ENVELOPE"].subject or b"").decode() for data in fetched.values())
     finally:
         client.logout()
+
+
+def sync_account(account, folder_names=None, **options) -> list[Folder]:
+    """Sync the account's folder list, then each selectable folder named (all, if None) over one
+    connection, and return them: what the app's tasks do folder by folder, at once."""
+    with imap.logged_in(account) as client:
+        folders = sync.sync_folder_list(client, account)
+        wanted = set(folder_names) if folder_names is not None else None
+        return [
+            sync.sync_folder(client, folder, **options)
+            for folder in folders
+            if folder.selectable and (wanted is None or folder.name in wanted)
+        ]

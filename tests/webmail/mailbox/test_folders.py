@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tests.webmail.conftest import make_message
-from tests.webmail.mailbox.helpers import folder_named
-from webmail.mailbox import sync
+from tests.webmail.mailbox.helpers import folder_named, sync_account
 from webmail.mailbox.models import Folder
 
 
@@ -43,7 +42,7 @@ def test_create_rename_and_delete_a_folder_on_the_server(reader, reader_client, 
     assert "Projects/2026" in server_folders(dovecot, address)
     child = folder_named(reader, "Projects/2026")
     dovecot.deliver(address, make_message(1), folder="Projects/2026")
-    sync.sync_account(reader, ["Projects/2026"])
+    sync_account(reader, ["Projects/2026"])
     assert child.messages.count() == 1
 
     reader_client.post(reverse("mailbox:folder_rename", args=[projects.pk]), {"name": "Archive"})
@@ -66,7 +65,7 @@ def test_create_rename_and_delete_a_folder_on_the_server(reader, reader_client, 
 
 
 def test_the_inbox_and_special_folders_cannot_be_deleted_or_renamed(reader, reader_client, dovecot):
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     for name in ("INBOX", "Sent", "Trash"):
         folder = folder_named(reader, name)
         reader_client.post(reverse("mailbox:folder_delete", args=[folder.pk]), {"confirm": "1"})
@@ -77,7 +76,7 @@ def test_the_inbox_and_special_folders_cannot_be_deleted_or_renamed(reader, read
 
 
 def test_folder_names_with_control_characters_or_the_delimiter_are_refused(reader, reader_client, dovecot):
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     before = server_folders(dovecot, reader.user.email)
     create = reverse("mailbox:folder_create", args=[reader.pk])
     for name in ("Evil\r\nA1 DELETE INBOX", "Tab\there", "Nul\x00", "a/b", "", "   ", "*", "x" * 201):
@@ -93,7 +92,7 @@ def test_folder_names_with_control_characters_or_the_delimiter_are_refused(reade
 
 
 def test_an_existing_name_is_refused_and_the_servers_refusal_is_shown(reader, reader_client, dovecot):
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     create = reverse("mailbox:folder_create", args=[reader.pk])
     reader_client.post(create, {"name": "Archive"})
     assert "There is already a folder called “Archive”." in flash(reader_client)

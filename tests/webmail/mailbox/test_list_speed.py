@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 
 from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
+from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import listing, sync
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.mailbox.views import pages
@@ -305,8 +306,8 @@ def test_a_sync_that_cached_many_rows_refreshes_the_statistics(reader, dovecot, 
     monkeypatch.setattr(sync, "refresh_statistics", lambda: calls.append(True))
     for n in range(1, 5):
         dovecot.deliver(reader.user.email, make_message(n))
-    sync.sync_account(reader, ["INBOX"])
+    sync_account(reader, ["INBOX"])
     assert calls == [True]
     dovecot.deliver(reader.user.email, make_message(5))
-    sync.sync_account(reader, ["INBOX"])
+    sync_account(reader, ["INBOX"])
     assert calls == [True], "one new message: autovacuum's business"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from webmail.mailbox import store, sync
+from tests.webmail.mailbox.helpers import sync_account
+from webmail.mailbox import store
 from webmail.mailbox.models import Folder
 
 from ..conftest import make_message
@@ -12,7 +13,7 @@ from ..conftest import make_message
 
 def delivered(reader, dovecot, raw: bytes) -> tuple[Folder, int]:
     uid = dovecot.deliver(reader.user.email, raw)
-    sync.sync_account(reader, ["INBOX"])
+    sync_account(reader, ["INBOX"])
     return Folder.objects.get(account=reader, name="INBOX"), uid
 
 

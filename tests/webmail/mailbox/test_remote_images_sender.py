@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.conftest import sign_in
 from tests.factories import UserFactory
-from webmail.mailbox import sync
+from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox.models import Folder, RemoteImagesAllowed
 
 TRACKER = "https://tracker.example/p.gif"
@@ -36,7 +36,7 @@ def remote_message(from_: str = "Ann Example <Ann@Example.TEST>", *, headers: st
 
 def deliver(reader, dovecot, raw: bytes) -> tuple[Folder, int]:
     uid = dovecot.deliver(reader.user.email, raw)
-    sync.sync_account(reader, ["INBOX"])
+    sync_account(reader, ["INBOX"])
     return Folder.objects.get(account=reader, name="INBOX"), uid
 
 

@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.webmail.conftest import make_message
-from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags
-from webmail.mailbox import sync
+from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags, sync_account
 from webmail.mailbox.models import Folder
 
 
@@ -56,7 +55,7 @@ def mailbox(reader, reader_client, dovecot) -> dict[str, Folder]:
     client.select_folder("INBOX")
     client.add_flags(client.search(["SUBJECT", "Lunch"]), [b"\\Seen"])
     client.logout()
-    sync.sync_account(reader)
+    sync_account(reader)
     return {f.name: f for f in Folder.objects.filter(account=reader)}
 
 
@@ -132,7 +131,7 @@ def test_a_conversation_gathers_the_users_replies_from_sent_oldest_first(reader,
         ).replace(b"10:02:00", b"12:00:00"),
     )
     dovecot.deliver(address, make_message(3, subject="Unrelated"))
-    sync.sync_account(reader)
+    sync_account(reader)
     inbox = folder_named(reader, "INBOX")
     root = inbox.messages.get(subject="Plan")
 

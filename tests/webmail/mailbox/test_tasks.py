@@ -18,7 +18,7 @@ from accounts.models import Security
 from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
 from tests.webmail.conftest import make_message
-from tests.webmail.mailbox.helpers import deliver_all
+from tests.webmail.mailbox.helpers import deliver_all, sync_account
 from webmail.mailbox import store, sync, tasks
 from webmail.mailbox.models import Folder
 
@@ -52,7 +52,7 @@ def test_sync_account_fetches_every_folder(reader, dovecot):
 
 
 def test_a_failed_sync_is_kept_on_the_folder_and_cleared_by_the_next(reader, dovecot, closed_port):
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     inbox = Folder.objects.get(account=reader, name="INBOX")
     port, security = reader.imap_port, reader.imap_security
     reader.imap_port, reader.imap_security = closed_port, Security.NONE
@@ -66,14 +66,14 @@ def test_a_failed_sync_is_kept_on_the_folder_and_cleared_by_the_next(reader, dov
 
 
 def test_a_task_for_another_accounts_folder_does_nothing(reader, db):
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     inbox = Folder.objects.get(account=reader, name="INBOX")
     tasks.sync_folder(str(MailAccountFactory().pk), inbox.pk)
     assert Folder.objects.get(pk=inbox.pk).synced_at is None
 
 
 def test_a_folder_sync_is_published_once_while_clicking_around(reader, db, published, monkeypatch):
-    sync.sync_account(reader, [])
+    sync_account(reader, [])
     inbox = Folder.objects.get(account=reader, name="INBOX")
     assert tasks.publish_folder_sync(inbox) and tasks.publish_folder_sync(inbox)
     assert published == [("webmail.tasks.sync_folder", str(reader.pk), inbox.pk)]

@@ -14,8 +14,8 @@ from accounts.models import Security
 from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
 from tests.webmail.conftest import make_message
-from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags, server_subjects
-from webmail.mailbox import sync, tasks
+from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags, server_subjects, sync_account
+from webmail.mailbox import tasks
 from webmail.mailbox.models import Folder, MessageSummary
 
 PNG = (
@@ -212,7 +212,7 @@ def test_marking_read_unread_flagged_changes_the_server_then_the_cache(reader, r
 def test_moving_to_a_folder_moves_on_the_server_and_in_the_cache(reader, reader_client, dovecot, three, published):
     inbox, (one, two, three_) = three
     archive = folder_named(reader, "Archive")
-    sync.sync_account(reader, ["Archive"])  # opened before: the move shows there at once
+    sync_account(reader, ["Archive"])  # opened before: the move shows there at once
     bulk(reader_client, inbox, "move", [one, two], target=archive.pk)
     assert server_subjects(dovecot, reader.user.email, "INBOX") == ["Message 3"]
     assert server_subjects(dovecot, reader.user.email, "Archive") == ["Message 1", "Message 2"]
@@ -505,7 +505,7 @@ def test_a_spoofed_display_name_warns_above_the_message(reader_client, reader, d
         b"Subject: Urgent wire transfer\r\nMessage-ID: <spoof@evil.test>\r\n\r\nPay now.\r\n"
     )
     uid = dovecot.deliver(reader.user.email, raw)
-    sync.sync_account(reader, ["INBOX"])
+    sync_account(reader, ["INBOX"])
     inbox = Folder.objects.get(account=reader, name="INBOX")
     response = reader_client.get(reverse("mailbox:message", args=[inbox.pk, uid]))
     assert response.status_code == 200

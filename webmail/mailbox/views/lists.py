@@ -179,7 +179,7 @@ def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
     return redirect(back)
 
 
-def _done(action: str, outcome: store.Outcome) -> str:
+def _done(action: str, outcome: store.ActionResult) -> str:
     n = outcome.count
     if action in store.FLAG_ACTIONS:
         return {
