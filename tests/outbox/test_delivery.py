@@ -361,7 +361,7 @@ def test_a_server_that_takes_no_connection_defers_everything_claimed(sender, smt
 
 
 def test_one_run_claims_batch_after_batch_until_nothing_is_due(sender, smtp_server, monkeypatch):
-    monkeypatch.setattr(delivery, "CLAIM_BATCH", 4)
+    monkeypatch.setattr(delivery.run, "CLAIM_BATCH", 4)
     messages = [queue_message(sender, to=f"r{i}@example.test") for i in range(11)]
     delivery.deliver(str(messages[0].pk))
     assert len(smtp_server.wait_for(11)) == 11
