@@ -18,7 +18,7 @@ conversation's size (which the views set for both ways) are set once, before the
 same HTML (also with whitespace normalised), for the folder's list (checkbox) and for search results (without
 and with the folder's name).
 
-    .venv/bin/python bench/listing.py [--repeat 2000] [--rows 50]
+    .venv/bin/python bench/listing.py [--repeat 500] [--rows 50]
 
 Self-contained (bench/harness.py is not used: nothing here starts processes or needs its deadline).
 """
@@ -173,9 +173,10 @@ def p50_p95(values: list[float]) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=2000, help="renderings of the page each way (default 2000)")
+    parser.add_argument("--repeat", type=int, default=500, help="renderings of the page each way (default 500)")
     parser.add_argument("--rows", type=int, default=50, help="rows of the page (default 50, the list's page)")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # figures as they come
     with tempfile.TemporaryDirectory(prefix="bench-listing-") as tmp:
         os.environ.clear()
         os.environ.update(environment(Path(tmp)))
