@@ -10,7 +10,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from tests.webmail.conftest import make_message
 from webmail.mailbox import sync
-from webmail.protocol import imap
+from webmail.protocol import imap, resync
 
 HERE = Path(__file__).parent
 
@@ -47,7 +47,7 @@ def test_the_quick_reading_matches_imapclient_on_real_responses(reader, dovecot)
         _typ, data = connection._untagged_response("OK", [None], "FETCH")
     expected = parse_fetch_response(data, True, uid_is_key=False)
     assert len(expected) > 20
-    assert imap.parse_fetch(data) == dict(expected)
+    assert resync.parse_fetch(data) == dict(expected)
     assert any(isinstance(line, tuple) for line in data), "literals were part of the test"
 
 
@@ -68,12 +68,12 @@ def test_the_quick_reading_matches_imapclient_on_real_responses(reader, dovecot)
     ],
 )
 def test_what_it_is_not_sure_of_is_left_to_imapclient(data):
-    assert imap.parse_fetch(data) is None
+    assert resync.parse_fetch(data) is None
 
 
 def test_a_literal_in_the_middle_of_a_response_continues_on_the_next_line():
     data = [(b"1 (UID 7 ENVELOPE (NIL {4}", b"caf\xe9"), b" NIL NIL NIL NIL NIL NIL NIL NIL) FLAGS ())"]
-    parsed = imap.parse_fetch(data)
+    parsed = resync.parse_fetch(data)
     assert parsed == dict(parse_fetch_response(data, True, uid_is_key=False))
     assert parsed[1][b"ENVELOPE"].subject == b"caf\xe9" and parsed[1][b"UID"] == 7
 
@@ -83,13 +83,13 @@ def test_the_newest_by_sequence_number_are_what_imapclient_fetches_keyed_by_uid(
         dovecot.deliver(reader.user.email, make_message(n))
     with imap.logged_in(reader) as client:
         exists = client.select_folder("INBOX", readonly=True)[b"EXISTS"]
-        quick = imap.fetch_sequence_range(client, exists - 2, exists, sync.ENVELOPE_ITEMS)
+        quick = resync.fetch_sequence_range(client, exists - 2, exists, sync.ENVELOPE_ITEMS)
         client.use_uid = False
         try:
             plain = client.fetch(list(range(exists - 2, exists + 1)), sync.ENVELOPE_ITEMS)
         finally:
             client.use_uid = True
         with pytest.raises(imap.UnsafeArgument):
-            imap.fetch_sequence_range(client, 0, exists, sync.ENVELOPE_ITEMS)
+            resync.fetch_sequence_range(client, 0, exists, sync.ENVELOPE_ITEMS)
     assert quick == {data[b"UID"]: data for data in plain.values()}
     assert len(quick) == 3

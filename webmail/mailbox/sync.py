@@ -27,7 +27,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from accounts.models import MailAccount
 from accounts.signals import delivery_report_found
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
-from webmail.protocol import dsn, headers, imap
+from webmail.protocol import dsn, headers, imap, resync
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
     """Bring one folder's cache up to date. ``backfill_chunks`` bounds the work on older mail
     (None: all of it); what is left is picked up by the next call."""
     condstore = b"CONDSTORE" in client.capabilities()
-    status, resync = _select(client, folder)
+    status, report = _select(client, folder)
     uidvalidity = status.get(b"UIDVALIDITY")
     uidnext = status.get(b"UIDNEXT")
     exists = status.get(b"EXISTS", 0)
@@ -178,10 +178,10 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
     if folder.highestmodseq and (highestmodseq is None or highestmodseq < folder.highestmodseq):
         # No MODSEQ any more, or one gone backwards (a restored server): changes since the
         # old one cannot be asked for; every flag is read again.
-        folder.highestmodseq, resync = None, None
+        folder.highestmodseq, report = None, None
 
     if folder.uidvalidity != uidvalidity:
-        resync = None  # the server ignored the QRESYNC parameters
+        report = None  # the server ignored the QRESYNC parameters
         with transaction.atomic():
             folder.messages.all().delete()
             folder.uidvalidity, folder.uidnext, folder.highestmodseq, folder.backfill_below = (
@@ -197,12 +197,12 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
         _first_sync(client, folder, exists, uidnext)
         touched = True
     else:
-        if resync is not None and resync.changed is not None:
-            touched = _apply_flag_changes(folder, resync.changed)
+        if report is not None and report.changed is not None:
+            touched = _apply_flag_changes(folder, report.changed)
         else:
             touched = _changed_flags(client, folder, condstore, highestmodseq)
-        if resync is not None and resync.vanished:
-            touched += _delete_uids(folder, resync.vanished)
+        if report is not None and report.vanished:
+            touched += _delete_uids(folder, report.vanished)
         touched += _new_messages(client, folder, uidnext)
     if folder.backfill_below:
         _backfill(client, folder, backfill_chunks)
@@ -213,7 +213,7 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
     if not folder.backfill_below and counts["total"] != exists:
         # Something was expunged that no report covered: without QRESYNC that is how deletions
         # by another client show; with it, only a race with one (or a server that left one out).
-        if resync is not None and resync.vanished is not None:
+        if report is not None and report.vanished is not None:
             log.info("folder %s: %d cached, %d on the server after QRESYNC", folder.pk, counts["total"], exists)
         _vanished(client, folder)
         counts = message_counts(folder)
@@ -228,7 +228,7 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
     return folder
 
 
-def _select(client: IMAPClient, folder: Folder) -> tuple[dict, imap.Resync | None]:
+def _select(client: IMAPClient, folder: Folder) -> tuple[dict, resync.Resync | None]:
     """EXAMINE the folder; with QRESYNC when this session has it and the folder was synced with
     a MODSEQ, so that the server says what changed and what went since (RFC 7162)."""
     if (
@@ -240,13 +240,13 @@ def _select(client: IMAPClient, folder: Folder) -> tuple[dict, imap.Resync | Non
     ):
         known = (folder.backfill_below or 1, folder.uidnext - 1)
         try:
-            resync = imap.select_resync(client, folder.name, folder.uidvalidity, folder.highestmodseq, known)
+            report = resync.select_resync(client, folder.name, folder.uidvalidity, folder.highestmodseq, known)
         except IMAPClientAbortError:
             raise
         except (IMAPClientError, imap.UnsafeArgument) as exc:
             log.warning("folder %s: SELECT with QRESYNC failed (%s), selecting without", folder.pk, exc)
         else:
-            return resync.status, resync
+            return report.status, report
     return client.select_folder(folder.name, readonly=True), None
 
 
@@ -294,7 +294,7 @@ def _first_sync(client: IMAPClient, folder: Folder, exists: int, uidnext: int | 
         return
     # The newest HEAD_SIZE by sequence number: the first page, before anything else.
     first = max(1, exists - HEAD_SIZE + 1)
-    by_uid = imap.fetch_sequence_range(client, first, exists, ENVELOPE_ITEMS)
+    by_uid = resync.fetch_sequence_range(client, first, exists, ENVELOPE_ITEMS)
     _store(folder, by_uid, client)
     folder.backfill_below = min(by_uid, default=None) if first > 1 else None
     folder.synced_at = timezone.now()
@@ -354,7 +354,7 @@ def _fetch_and_store(client: IMAPClient, folder: Folder, ranges: list[tuple[int,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-fetch") as pool:
 
         def fetch(index: int) -> Future:
-            return pool.submit(imap.fetch_uid_range, client, *ranges[index], ENVELOPE_ITEMS)
+            return pool.submit(resync.fetch_uid_range, client, *ranges[index], ENVELOPE_ITEMS)
 
         pending = fetch(0)
         for index, (low, _high) in enumerate(ranges):
@@ -378,7 +378,7 @@ def _changed_flags(client: IMAPClient, folder: Folder, condstore: bool, highestm
     if condstore and folder.highestmodseq and highestmodseq:
         if highestmodseq == folder.highestmodseq:
             return 0  # no flag changed: any change would have raised HIGHESTMODSEQ
-        changed = imap.fetch_uid_range(
+        changed = resync.fetch_uid_range(
             client, folder.backfill_below or 1, below - 1, [b"UID", b"FLAGS"], changed_since=folder.highestmodseq
         )
         return _apply_flag_changes(folder, changed)
@@ -386,7 +386,7 @@ def _changed_flags(client: IMAPClient, folder: Folder, condstore: bool, highestm
     cached = {uid: flags for uid, *flags in folder.messages.values_list("uid", *FLAG_NAMES)}
     changed = {}
     for low, high in _uid_ranges(sorted(cached)):
-        for uid, data in imap.fetch_uid_range(client, low, high, [b"UID", b"FLAGS"]).items():
+        for uid, data in resync.fetch_uid_range(client, low, high, [b"UID", b"FLAGS"]).items():
             if uid in cached and list(_flag_values(data.get(b"FLAGS", ()))) != cached[uid]:
                 changed[uid] = data
     return _apply_flag_changes(folder, changed)

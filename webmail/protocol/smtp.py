@@ -1,8 +1,9 @@
-"""Everything that speaks SMTP: logging in, and submitting one message at a time on a connection.
+"""Submitting mail over SMTP, one transaction at a time on a logged-in connection.
 
 What the server says is kept word for word (code, enhanced status code, text) for the attempt
 log; what it means for a recipient (accepted, deferred, rejected) is decided here, and what it
-means for the message is decided by ``outbox.delivery``.
+means for the message is decided by ``outbox.delivery``. Logging in is
+``webmail.protocol.smtp_login`` (its public names are re-exported here).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-import socket
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,188 +21,22 @@ import aiosmtplib
 from aiosmtplib.protocol import LINE_ENDINGS_REGEX
 from django.conf import settings
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
 
-from webmail.protocol.mailservers import (
-    MailServerError,
-    Password,
-    Security,
-    SmtpAccount,
-    check_peer,
-    client_context,
-    describe_network_error,
-    is_loopback,
-    unverified_context,
+from webmail.protocol.mailservers import SmtpAccount
+from webmail.protocol.smtp_login import (  # noqa: F401  re-exported: the SMTP API in one place
+    AuthenticationRefused,
+    Reply,
+    check_login,
+    connect,
+    describe_failure,
+    helo_name,
+    peer_certificate,
 )
 
 T = TypeVar("T")
 
 
-class AuthenticationRefused(MailServerError):
-    """The server refused to log the account in for good (535 / 5.7.8: the password; other 5xx:
-    how we log in): retrying cannot help."""
-
-    def __init__(self, message: str, code: int, reply: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.reply = reply
-
-
-def helo_name() -> str:
-    return settings.WEBMAIL_SMTP_HELO_NAME or socket.gethostname()
-
-
-def _client(account: SmtpAccount, timeout: float | None, tls_context: ssl.SSLContext) -> aiosmtplib.SMTP:
-    host, port, security = account.smtp_host, account.smtp_port, account.smtp_security
-    if security == Security.NONE and not is_loopback(host):
-        raise MailServerError("refusing an unencrypted connection to a server that is not on this machine")
-    return aiosmtplib.SMTP(
-        hostname=host,
-        port=port,
-        local_hostname=helo_name(),
-        timeout=timeout or settings.WEBMAIL_CONNECT_TIMEOUT,
-        use_tls=security == Security.TLS,
-        start_tls=security == Security.STARTTLS,
-        tls_context=tls_context if security != Security.NONE else None,
-    )
-
-
-@sensitive_variables("password", "credentials")
-async def connect(
-    account: SmtpAccount, timeout: float | None = None, credentials: tuple[str, Password] | None = None
-) -> aiosmtplib.SMTP:
-    """An SMTP session past TLS and AUTH; failures are raised as MailServerError in plain words.
-
-    ``credentials`` (``account.smtp_credentials()``) are taken before the event loop runs when
-    the account's user may not be loaded yet: the login name may be their email address, and
-    the database cannot be queried from here."""
-    security = account.smtp_security
-    client = _client(account, timeout, client_context(account))
-    try:
-        await client.connect()
-        if security != Security.NONE:
-            check_peer(account, client.get_transport_info("ssl_object"))
-        username, password = credentials or account.smtp_credentials()
-        await client.login(username, password.reveal())  # revealed as the argument only
-    except BaseException as exc:
-        client.close()
-        if isinstance(exc, MailServerError):
-            raise
-        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-            raise _auth_failure(exc.code, exc.message) from None
-        if isinstance(exc, aiosmtplib.SMTPResponseException):
-            raise MailServerError(f"the server refused ({exc.code} {_first_line(exc.message)})") from None
-        if isinstance(exc, aiosmtplib.SMTPException | OSError):
-            raise MailServerError(_describe(exc)) from exc
-        raise
-    return client
-
-
-def _auth_failure(code: int, message: str) -> MailServerError:
-    """What a refused AUTH means (RFC 4954). 4xx (454 4.7.0: the server's password backend is
-    down) passes: the mail waits and is retried like after any temporary failure. 535 and
-    5.7.8 say the password is wrong. The other 5xx (534 5.7.9 mechanism too weak, 538 5.7.11
-    encryption required, 504 mechanism unknown ...) say how we log in is not accepted: retrying
-    cannot fix that either, so they hold the account as well, in the server's own words, for
-    whoever changes the account's settings; mail held is sent once the hold is released."""
-    words = f"{code} {_first_line(message)}".strip()
-    enhanced = Reply(code, message).enhanced_code
-    if 400 <= code < 500 or enhanced.startswith("4."):
-        return MailServerError(f"the server could not log the account in just now ({words})")
-    if code == 535 or enhanced == "5.7.8":
-        return AuthenticationRefused(f"authentication failed: the password was refused ({words})", code, message)
-    return AuthenticationRefused(f"the server refuses this way of logging in ({words})", code, message)
-
-
-@sensitive_variables("credentials")
-async def _check_login(account: SmtpAccount, credentials: tuple[str, Password]) -> str:
-    client = await connect(account, credentials=credentials)
-    try:
-        cipher = client.get_transport_info("cipher") if account.smtp_security != Security.NONE else None
-        tls = cipher[1] if cipher else "no TLS"
-        return f"authenticated to {account.smtp_host}:{account.smtp_port} ({tls})"
-    finally:
-        try:
-            await client.quit()
-        except aiosmtplib.SMTPException:
-            client.close()
-
-
-@sensitive_variables("credentials")
-def check_login(account: SmtpAccount) -> str:
-    """Connect, authenticate and quit. Returns what worked; raises MailServerError with what did not."""
-    credentials = account.smtp_credentials()  # may read the user's email: not inside the event loop
-    return asyncio.run(_check_login(account, credentials))
-
-
-async def _peer_certificate(account: SmtpAccount, timeout: float | None) -> bytes | None:
-    client = _client(account, timeout, unverified_context())
-    try:
-        await client.connect()  # greeting, EHLO, STARTTLS: nothing of the account's is sent
-        ssl_object = client.get_transport_info("ssl_object")
-        return ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        raise MailServerError(_describe(exc)) from exc
-    finally:
-        client.close()
-
-
-def peer_certificate(account: SmtpAccount, timeout: float | None = None) -> bytes | None:
-    """The certificate the SMTP server presents (DER), taken without verifying it, for the admin
-    to check and pin. None without TLS."""
-    if account.smtp_security == Security.NONE:
-        return None
-    return asyncio.run(_peer_certificate(account, timeout))
-
-
-def _describe(exc: BaseException) -> str:
-    # aiosmtplib wraps the socket error that tells what happened; look through the chain.
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, aiosmtplib.SMTPTimeoutError):
-            return "timed out"
-        if isinstance(cause, OSError) and not isinstance(cause, aiosmtplib.SMTPException):
-            return describe_network_error(cause)
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc)
-    if "AUTH extension not supported" in text:
-        return "the server does not offer authentication (AUTH)"
-    if "Connection refused" in text:
-        return "connection refused"
-    if "STARTTLS" in text.upper():
-        return "the server does not offer STARTTLS"
-    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
-        return "the server closed the connection"
-    return "connection failed"
-
-
-def _first_line(message: str) -> str:
-    return message.splitlines()[0][:200] if message else ""
-
-
 # -- submission -------------------------------------------------------------------------------
-
-_ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b")
-_RETRY_HINT = re.compile(r"(?:try again|retry)\s+(?:in|after)\s+(\d+)\s*(s|sec|second|m|min|minute)", re.I)
-
-
-@dataclass(frozen=True)
-class Reply:
-    code: int | None
-    text: str
-
-    @property
-    def enhanced_code(self) -> str:
-        match = _ENHANCED.match(self.text)
-        return match.group(1) if match else ""
-
-    @property
-    def retry_after(self) -> int | None:
-        """Seconds the server asked us to wait ("try again in 30 seconds"), if it said so."""
-        match = _RETRY_HINT.search(self.text)
-        if not match:
-            return None
-        return int(match.group(1)) * (60 if match.group(2).lower().startswith("m") else 1)
 
 
 @dataclass(frozen=True)
@@ -310,12 +143,26 @@ async def submit(
     be one after which the message may have gone. The DATA command goes out meanwhile; if
     ``before_data`` raises, the transaction is ended without the message (reset, or hung up if
     the server is already waiting for it) and the exception passes on."""
-    client = connection.client
-    result = SubmissionResult()
-    pending = {r.id for r in envelope.recipients}
+    transaction = _Transaction(connection, envelope)
+    if transaction.fits():
+        accepted = await transaction.recipients()
+        if accepted:
+            await transaction.message(accepted, before_data)
+    return transaction.result
+
+
+class _Transaction:
+    """The steps of one SMTP transaction, recording each reply in ``result``."""
+
+    def __init__(self, connection: Connection, envelope: Envelope) -> None:
+        self.connection = connection
+        self.client = connection.client
+        self.envelope = envelope
+        self.result = SubmissionResult()
+        self.pending = {r.id for r in envelope.recipients}
 
     async def command(
-        step: str, call: Callable[[], Awaitable[aiosmtplib.SMTPResponse]], recipient_id: int | None = None
+        self, step: str, call: Callable[[], Awaitable[aiosmtplib.SMTPResponse]], recipient_id: int | None = None
     ) -> Reply:
         started, clock = timezone.now(), time.monotonic()
         try:
@@ -323,93 +170,106 @@ async def submit(
             reply = Reply(response.code, response.message)
         except aiosmtplib.SMTPResponseException as exc:
             reply = _reply(exc)
-        result.exchanges.append(Exchange(step, started, int((time.monotonic() - clock) * 1000), reply, recipient_id))
+        elapsed = int((time.monotonic() - clock) * 1000)
+        self.result.exchanges.append(Exchange(step, started, elapsed, reply, recipient_id))
         return reply
 
-    def settle_all(ids: Iterable[int], reply: Reply) -> None:
+    def settle_all(self, ids: Iterable[int], reply: Reply) -> None:
         verdict = _classify(reply)
         for rid in ids:
-            (result.deferred if verdict == "deferred" else result.rejected)[rid] = reply
+            (self.result.deferred if verdict == "deferred" else self.result.rejected)[rid] = reply
         if verdict == "deferred":
-            result.retry_after = reply.retry_after
-        result.error = f"{reply.code} {reply.text}".strip()
+            self.result.retry_after = reply.retry_after
+        self.result.error = f"{reply.code} {reply.text}".strip()
 
-    limit = connection.size_limit
-    if limit is not None and len(envelope.data) > limit:
-        reply = Reply(552, f"5.3.4 message is {len(envelope.data)} bytes; the server takes at most {limit}")
-        result.exchanges.append(Exchange("size", timezone.now(), 0, reply))
-        settle_all(pending, reply)
-        return result
+    def fits(self) -> bool:
+        """Whether the message is within the size the server announced; if not, every recipient
+        is rejected without a word to the server."""
+        limit, size = self.connection.size_limit, len(self.envelope.data)
+        if limit is None or size <= limit:
+            return True
+        reply = Reply(552, f"5.3.4 message is {size} bytes; the server takes at most {limit}")
+        self.result.exchanges.append(Exchange("size", timezone.now(), 0, reply))
+        self.settle_all(self.pending, reply)
+        return False
 
-    dsn = connection.dsn
-    mail_options = [f"SIZE={len(envelope.data)}"] if limit is not None else []
-    if dsn:
-        mail_options += ["RET=HDRS", f"ENVID={_xtext(envelope.message_id)}"]
-    notify = "SUCCESS,FAILURE,DELAY" if envelope.delivery_receipt else "FAILURE,DELAY"
+    async def recipients(self) -> list[int]:
+        """MAIL FROM and a RCPT TO per recipient; the ids of the recipients the server accepted
+        (none: the transaction is over)."""
+        client, envelope, result = self.client, self.envelope, self.result
+        dsn = self.connection.dsn
+        mail_options = [f"SIZE={len(envelope.data)}"] if self.connection.size_limit is not None else []
+        if dsn:
+            mail_options += ["RET=HDRS", f"ENVID={_xtext(envelope.message_id)}"]
+        notify = "SUCCESS,FAILURE,DELAY" if envelope.delivery_receipt else "FAILURE,DELAY"
+        try:
+            reply = await self.command("mail", lambda: client.mail(envelope.sender, options=mail_options))
+            if _classify(reply) != "accepted":
+                self.settle_all(self.pending, reply)
+                await _reset(self.connection)
+                return []
+            accepted: list[int] = []
+            for recipient in envelope.recipients:
+                options = [f"NOTIFY={notify}", f"ORCPT=rfc822;{_xtext(recipient.address)}"] if dsn else []
+                rcpt = functools.partial(client.rcpt, recipient.address, options=options)
+                reply = await self.command("rcpt", rcpt, recipient.id)
+                verdict = _classify(reply)
+                if verdict == "accepted":
+                    accepted.append(recipient.id)
+                elif verdict == "deferred":
+                    result.deferred[recipient.id] = reply
+                    result.retry_after = max(result.retry_after or 0, reply.retry_after or 0) or None
+                else:
+                    result.rejected[recipient.id] = reply
+            if not accepted:
+                result.error = "no recipient was accepted"
+                await _reset(self.connection)
+            return accepted
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # Nothing was handed over yet: everything still open may be tried again.
+            self.connection.broken = True
+            still_open = self.pending - set(result.deferred) - set(result.rejected)
+            self.settle_all(still_open, Reply(None, f"connection lost before DATA: {describe_failure(exc)}"))
+            return []
 
-    try:
-        reply = await command("mail", lambda: client.mail(envelope.sender, options=mail_options))
-        if _classify(reply) != "accepted":
-            settle_all(pending, reply)
-            await _reset(connection)
-            return result
-        rcpt_ok: list[int] = []
-        for recipient in envelope.recipients:
-            options = [f"NOTIFY={notify}", f"ORCPT=rfc822;{_xtext(recipient.address)}"] if dsn else []
-            rcpt = functools.partial(client.rcpt, recipient.address, options=options)
-            reply = await command("rcpt", rcpt, recipient.id)
-            verdict = _classify(reply)
-            if verdict == "accepted":
-                rcpt_ok.append(recipient.id)
-            elif verdict == "deferred":
-                result.deferred[recipient.id] = reply
-                result.retry_after = max(result.retry_after or 0, reply.retry_after or 0) or None
-            else:
-                result.rejected[recipient.id] = reply
-        if not rcpt_ok:
-            result.error = "no recipient was accepted"
-            await _reset(connection)
-            return result
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        # Nothing was handed over yet: everything still open may be tried again.
-        connection.broken = True
-        still_open = pending - set(result.deferred) - set(result.rejected)
-        settle_all(still_open, Reply(None, f"connection lost before DATA: {_describe(exc)}"))
-        return result
+    async def message(self, accepted: list[int], before_data: Callable[[], Awaitable[None]]) -> None:
+        """DATA and the message, for the recipients the server accepted.
 
-    # DATA goes out while the mark is written: the server cannot take the message before its
-    # end, and that is sent only once the mark is committed. (A crash in between leaves a
-    # marked message that was never handed over; it is shown as uncertain all the same.)
-    started, clock = timezone.now(), time.monotonic()
-    timeout = settings.WEBMAIL_SMTP_TIMEOUT
-    go_ahead = asyncio.ensure_future(client.execute_command(b"DATA", timeout=timeout))
-    try:
-        await before_data()
-    except BaseException:
-        await _abandon_data(connection, go_ahead)
-        raise
-    try:
-        response = await go_ahead
-        if response.code == 354:
-            response = await _send_message(client, envelope.data, timeout)
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        connection.broken = True
-        if not isinstance(exc, NoAnswerAfterMessage):  # nothing was handed over
-            settle_all(rcpt_ok, Reply(None, f"connection lost before the message was sent: {_describe(exc)}"))
-            return result
-        # The message may or may not have been taken: never guess, never resend on our own.
-        result.uncertain = True
-        result.error = f"no answer after the message was sent: {_describe(exc)}"
-        result.exchanges.append(Exchange("data", started, 0, Reply(None, result.error)))
-        return result
-    reply = Reply(response.code, response.message)
-    result.exchanges.append(Exchange("data", started, int((time.monotonic() - clock) * 1000), reply))
-    if _classify(reply) == "accepted":
-        result.accepted = dict.fromkeys(rcpt_ok, reply)
-    else:
-        settle_all(rcpt_ok, reply)
-        await _reset(connection)
-    return result
+        DATA goes out while the mark is written (``before_data``): the server cannot take the
+        message before its end, and that is sent only once the mark is committed. (A crash in
+        between leaves a marked message that was never handed over; it is shown as uncertain
+        all the same.)"""
+        client, result = self.client, self.result
+        started, clock = timezone.now(), time.monotonic()
+        timeout = settings.WEBMAIL_SMTP_TIMEOUT
+        go_ahead = asyncio.ensure_future(client.execute_command(b"DATA", timeout=timeout))
+        try:
+            await before_data()
+        except BaseException:
+            await _abandon_data(self.connection, go_ahead)
+            raise
+        try:
+            response = await go_ahead
+            if response.code == 354:
+                response = await _send_message(client, self.envelope.data, timeout)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            self.connection.broken = True
+            if not isinstance(exc, NoAnswerAfterMessage):  # nothing was handed over
+                lost = Reply(None, f"connection lost before the message was sent: {describe_failure(exc)}")
+                self.settle_all(accepted, lost)
+                return
+            # The message may or may not have been taken: never guess, never resend on our own.
+            result.uncertain = True
+            result.error = f"no answer after the message was sent: {describe_failure(exc)}"
+            result.exchanges.append(Exchange("data", started, 0, Reply(None, result.error)))
+            return
+        reply = Reply(response.code, response.message)
+        result.exchanges.append(Exchange("data", started, int((time.monotonic() - clock) * 1000), reply))
+        if _classify(reply) == "accepted":
+            result.accepted = dict.fromkeys(accepted, reply)
+        else:
+            self.settle_all(accepted, reply)
+            await _reset(self.connection)
 
 
 # A message goes to the connection this much at a time: it is never copied whole (a 25 MB
