@@ -7,17 +7,21 @@ HIGHESTMODSEQ. With QRESYNC the SELECT itself reports both (VANISHED (EARLIER) a
 CONDSTORE alone a UID FETCH (CHANGEDSINCE) brings the flags; without either, every flag is read
 again. Whenever the cached count then disagrees with the server's, the UID list shows what another
 client deleted or moved. A new UIDVALIDITY means the cached UIDs mean nothing: start over.
+
+Why this module is long: it is one algorithm. The first sync, the backfill, the three ways of
+finding changes and the reconciliation of expunged UIDs share the folder's cached state
+(UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, backfill_below) and are only correct together; the parts
+that stand alone live elsewhere (rows from envelopes: ``envelopes``; the protocol:
+``webmail.protocol.imap`` and ``resync``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from datetime import UTC
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -26,8 +30,9 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from accounts.models import MailAccount
 from accounts.signals import delivery_report_found
+from webmail.mailbox import envelopes
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
-from webmail.protocol import dsn, headers, imap, resync
+from webmail.protocol import dsn, imap, resync
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +47,6 @@ ENVELOPE_ITEMS = [
 ]
 FLAG_NAMES = ["seen", "flagged", "answered", "draft", "deleted"]
 _SYSTEM_FLAGS = (b"\\seen", b"\\flagged", b"\\answered", b"\\draft", b"\\deleted")
-_HEADER_KEY = b"BODY[HEADER.FIELDS (REFERENCES CONTENT-TYPE)]"
 _SPECIAL = {
     b"\\Sent": SpecialUse.SENT,
     b"\\Drafts": SpecialUse.DRAFTS,
@@ -50,90 +54,6 @@ _SPECIAL = {
     b"\\Trash": SpecialUse.TRASH,
     b"\\Archive": SpecialUse.ARCHIVE,
 }
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|tr|rif|antw)\s*(\[\d+\])?\s*:\s*)+", re.I)
-
-
-# -- decoding what the server sends ----------------------------------------------------------
-
-
-def _address(address) -> tuple[str, str]:
-    mailbox = headers.decode(address.mailbox)
-    host = headers.decode(address.host)
-    return headers.decode(address.name), f"{mailbox}@{host}" if host else mailbox
-
-
-def _addresses(addresses) -> str:
-    shown = []
-    for address in addresses or ():
-        if address.mailbox is None:  # group syntax markers
-            continue
-        name, addr = _address(address)
-        shown.append(f"{name} <{addr}>" if name else addr)
-    return ", ".join(shown)
-
-
-def normalize_subject(subject: str) -> str:
-    return _SUBJECT_PREFIX.sub("", subject).strip().lower()
-
-
-def thread_key(message_id: str, in_reply_to: str, references: str, subject: str) -> str:
-    """The conversation a message belongs to: the root of its References chain, else its
-    parent, else itself; a message with no ids at all groups by its normalized subject."""
-    ids = re.findall(r"<[^<>\s]+>", references)
-    root = ids[0] if ids else (re.findall(r"<[^<>\s]+>", in_reply_to) or [""])[0] or message_id
-    return (root or f"subject:{normalize_subject(subject)}")[:255]
-
-
-def summary_fields(data: dict) -> dict:
-    envelope = data.get(b"ENVELOPE")
-    raw_headers = data.get(_HEADER_KEY, b"") or b""
-    references, content_type = _header_fields(raw_headers)
-    flags = {f.lower() for f in data.get(b"FLAGS", ())}
-    modseq = (data.get(b"MODSEQ") or (None,))[0]
-    size = data.get(b"RFC822.SIZE", 0)
-    fields = {
-        "modseq": modseq if type(modseq) is int and 0 < modseq <= imap.MAX_MODSEQ else None,
-        "seen": b"\\seen" in flags,
-        "flagged": b"\\flagged" in flags,
-        "answered": b"\\answered" in flags,
-        "draft": b"\\draft" in flags,
-        "deleted": b"\\deleted" in flags,
-        "size": min(size, 2**31 - 1) if type(size) is int and size > 0 else 0,  # what the column holds
-        "references": references[:10000],
-        "has_attachments": content_type.startswith("multipart/mixed"),
-        "is_report": dsn.is_report(content_type),
-    }
-    if envelope is not None:
-        from_name, from_address = _address(envelope.from_[0]) if envelope.from_ else ("", "")
-        date = envelope.date
-        if date is not None and timezone.is_naive(date):
-            date = date.replace(tzinfo=UTC)
-        fields.update(
-            from_name=from_name[:255],
-            from_address=from_address[:320],
-            to=_addresses(envelope.to),
-            cc=_addresses(envelope.cc),
-            subject=headers.decode(envelope.subject)[:998],
-            date=date,
-            message_id=headers.decode(envelope.message_id)[:998],
-            in_reply_to=headers.decode(envelope.in_reply_to)[:998],
-        )
-    fields["thread_key"] = thread_key(
-        fields.get("message_id", ""), fields.get("in_reply_to", ""), references, fields.get("subject", "")
-    )
-    return fields
-
-
-def _header_fields(raw: bytes) -> tuple[str, str]:
-    unfolded = re.sub(rb"\r?\n[ \t]+", b" ", raw)
-    references = content_type = ""
-    for line in unfolded.split(b"\n"):
-        name, _sep, value = line.partition(b":")
-        if name.strip().lower() == b"references":
-            references = headers.decode(value)
-        elif name.strip().lower() == b"content-type":
-            content_type = headers.decode(value).lower()
-    return references, content_type
 
 
 # -- folders ----------------------------------------------------------------------------------
@@ -455,7 +375,7 @@ def _store(folder: Folder, fetched: dict, client: IMAPClient | None = None) -> l
     for uid, data in fetched.items():
         if not _valid_uid(uid):
             continue
-        fields = summary_fields(data)
+        fields = envelopes.summary_fields(data)
         if fields.pop("is_report"):
             reports.append(uid)
         fields["date"] = adapt_date(fields.get("date"))

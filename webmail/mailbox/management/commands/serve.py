@@ -80,6 +80,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr: str, concurrency: int, **options) -> None:
         first_admin = create_first_admin()
+        relay, processes = self._start(addr, concurrency)
+        self.stopping = False
+
+        def stop(signum, frame) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        self.announced = False
+        exit_code = 0
+        try:
+            exit_code = self._watch(relay, processes, addr, first_admin)
+        finally:
+            _stop_all(processes)
+            if first_admin is not None and not self.announced:
+                # Never lose a generated password, even when start-up failed.
+                relay.say(first_admin_box(*first_admin))
+        if exit_code:
+            sys.exit(exit_code)
+
+    def _start(self, addr: str, concurrency: int) -> tuple[Relay, dict[str, subprocess.Popen]]:
+        """The web app, a worker and beat, each with its output relayed, prefixed by its name."""
         python = sys.executable
         celery = str(Path(python).with_name("celery"))
         commands = {
@@ -100,58 +122,40 @@ class Command(BaseCommand):
                 stderr=subprocess.STDOUT,
             )
             relay.follow(name, processes[name].stdout)
+        return relay, processes
 
-        stopping = False
-        announced = False
-
-        def announce() -> None:
-            nonlocal announced
-            if announced:
-                return
-            announced = True
-            lines = [
-                self.style.SUCCESS(f"Webmail is running on http://{addr}/ (Ctrl-C stops everything)"),
-                "This is Django's development server, for trying it out; see docs/DEPLOY.md for production.",
-            ]
-            if first_admin is not None:
-                lines.append(first_admin_box(*first_admin))
-            relay.say("\n".join(lines))
-
-        def stop(signum, frame) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+    def _watch(self, relay: Relay, processes: dict[str, subprocess.Popen], addr: str, first_admin: tuple | None) -> int:
+        """Until Ctrl-C or one of them exits: say where the site is once it is up (and set
+        ``announced``). Returns the exit status to end with."""
         started = time.monotonic()
-        exit_code = 0
+        while not self.stopping:
+            for name, process in processes.items():
+                code = process.poll()
+                if code is not None:
+                    relay.say(f"{name} exited with status {code}; stopping the others.")
+                    return code or 1
+            if self.announced:
+                time.sleep(0.5)
+            elif relay.wait_ready(0.5) or time.monotonic() - started > READY_TIMEOUT:
+                self.announced = True
+                lines = [
+                    self.style.SUCCESS(f"Webmail is running on http://{addr}/ (Ctrl-C stops everything)"),
+                    "This is Django's development server, for trying it out; see docs/DEPLOY.md for production.",
+                ]
+                if first_admin is not None:
+                    lines.append(first_admin_box(*first_admin))
+                relay.say("\n".join(lines))
+        return 0
+
+
+def _stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    """Terminate what still runs; kill what has not stopped ten seconds later."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + 10
+    for process in processes.values():
         try:
-            while not stopping:
-                for name, process in processes.items():
-                    code = process.poll()
-                    if code is not None:
-                        relay.say(f"{name} exited with status {code}; stopping the others.")
-                        exit_code = code or 1
-                        stopping = True
-                        break
-                if stopping:
-                    break
-                if announced:
-                    time.sleep(0.5)
-                elif relay.wait_ready(0.5) or time.monotonic() - started > READY_TIMEOUT:
-                    announce()
-        finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.terminate()
-            deadline = time.monotonic() + 10
-            for process in processes.values():
-                try:
-                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            if first_admin is not None and not announced:
-                # Never lose a generated password, even when start-up failed.
-                relay.say(first_admin_box(*first_admin))
-        if exit_code:
-            sys.exit(exit_code)
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
