@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC
+from typing import Any
 
 from django.utils import timezone
 
@@ -50,7 +51,7 @@ def summary_fields(data: dict) -> dict:
     flags = {f.lower() for f in data.get(b"FLAGS", ())}
     modseq = (data.get(b"MODSEQ") or (None,))[0]
     size = data.get(b"RFC822.SIZE", 0)
-    fields = {
+    fields: dict[str, Any] = {
         "modseq": modseq if type(modseq) is int and 0 < modseq <= imap.MAX_MODSEQ else None,
         "seen": b"\\seen" in flags,
         "flagged": b"\\flagged" in flags,
