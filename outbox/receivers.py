@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import transaction
 from django.dispatch import receiver
@@ -14,14 +15,20 @@ from webmail.protocol.dsn import DeliveryReport
 
 
 @receiver(smtp_password_replaced, dispatch_uid="outbox.release_hold")
-def release_held_mail(sender, account: MailAccount, **kwargs) -> int:
+def release_held_mail(sender: object, account: MailAccount, **kwargs: Any) -> int:
     """The refused password was replaced: the mail that waited for it goes out now."""
     released = delivery.release_hold(account)
     transaction.on_commit(lambda: tasks.publish_ids(released))
     return len(released)
 
 
+@receiver(delivery.mail_still_due, dispatch_uid="outbox.ring_again")
+def ring_again(sender: object, account_id: uuid.UUID, message_id: str, **kwargs: Any) -> None:
+    """A run's time was up with its account's mail still due: ring for another run."""
+    tasks.ring_account(account_id, message_id)
+
+
 @receiver(delivery_report_found, dispatch_uid="outbox.apply_report")
-def apply_delivery_report(sender, account_id: uuid.UUID, report: DeliveryReport, **kwargs) -> int:
+def apply_delivery_report(sender: object, account_id: uuid.UUID, report: DeliveryReport, **kwargs: Any) -> int:
     """A bounce or delay report arrived: the recipients it is about show what happened."""
     return bounces.apply(account_id, report)

@@ -361,7 +361,7 @@ def test_a_server_that_takes_no_connection_defers_everything_claimed(sender, smt
 
 
 def test_one_run_claims_batch_after_batch_until_nothing_is_due(sender, smtp_server, monkeypatch):
-    monkeypatch.setattr(delivery.run, "CLAIM_BATCH", 4)
+    monkeypatch.setattr(delivery.claiming, "CLAIM_BATCH", 4)
     messages = [queue_message(sender, to=f"r{i}@example.test") for i in range(11)]
     delivery.deliver(str(messages[0].pk))
     assert len(smtp_server.wait_for(11)) == 11
@@ -399,7 +399,7 @@ def test_a_run_that_finds_nothing_due_hangs_up_the_connection_it_dialled_ahead(s
     from accounts.models import MailAccount
 
     account = MailAccount.objects.select_related("user").get(user=sender)
-    asyncio.run(delivery._run(account, None))  # nothing queued: what a late doorbell finds
+    asyncio.run(delivery.Run(account, None).execute())  # nothing queued: what a late doorbell finds
     deadline = clock.monotonic() + 5
     while smtp_server.handler._sessions and clock.monotonic() < deadline:
         clock.sleep(0.05)
@@ -450,7 +450,9 @@ def test_results_are_written_only_for_messages_whose_lease_is_still_the_runs(sen
             *(smtp.Exchange("rcpt", now, 1, smtp.Reply(550, "5.1.1 no such user"), rid) for rid in others),
             smtp.Exchange("data", now, 4, smtp.Reply(250, "2.0.0 queued as 1234")),
         ]
-        outcomes.append(delivery.Outcome(envelope.message_id, result, tls_version="TLSv1.3", tls_cipher="X25519"))
+        outcomes.append(
+            delivery.EnvelopeOutcome(envelope.message_id, result, tls_version="TLSv1.3", tls_cipher="X25519")
+        )
 
     delivery.write_results(outcomes, ledger)
 
@@ -475,3 +477,30 @@ def test_results_are_written_only_for_messages_whose_lease_is_still_the_runs(sen
     assert (lost.state, lost.lease_owner, lost.phase) == (MessageState.SENDING, "another-worker", Phase.ENVELOPE)
     assert set(lost.recipients.values_list("state", flat=True)) == {RecipientState.PENDING}
     assert not DeliveryAttempt.objects.filter(message=lost).exists()
+
+
+def test_a_deferral_past_the_message_lifetime_gives_its_recipients_up(sender, smtp_server):
+    smtp_server.handler.fail_next("RCPT", "450 4.2.1 mailbox busy")
+    message = queue_message(sender, to="ann@example.test")
+    OutgoingMessage.objects.filter(pk=message.pk).update(expires_at=timezone.now())
+    delivery.deliver(str(message.pk))
+    message.refresh_from_db()
+    assert (message.state, message.lease_owner, message.next_attempt_at) == (MessageState.FAILED, "", None)
+    ann = message.recipients.get()
+    assert (ann.state, ann.code) == (RecipientState.REJECTED, 450)
+    assert ann.reply == "gave up after 1 attempts: 4.2.1 mailbox busy"
+    assert smtp_server.messages == []
+
+
+def test_a_run_whose_time_is_up_rings_for_another_run(sender, smtp_server, monkeypatch):
+    from outbox import tasks
+    from outbox.delivery import run
+
+    message = queue_message(sender, to="ann@example.test")
+    monkeypatch.setattr(run, "RUN_BUDGET_SECONDS", -1)  # up before the first claim
+    rung = []
+    monkeypatch.setattr(tasks, "ring_account", lambda account_id, message_id: rung.append((account_id, message_id)))
+    delivery.deliver(str(message.pk))
+    assert rung == [(message.account_id, str(message.pk))]
+    assert OutgoingMessage.objects.get(pk=message.pk).state == MessageState.QUEUED
+    assert smtp_server.messages == []
