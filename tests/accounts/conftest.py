@@ -1,10 +1,7 @@
-import ssl
-
 import pytest
 
 from accounts.models import Security
 from tests.factories import MailAccountFactory, UserFactory
-from webmail.protocol.mailservers import fingerprint
 
 
 @pytest.fixture
@@ -24,8 +21,3 @@ def server_account(db, dovecot, smtp_server, mail_account, pki):
         smtp_security=Security.STARTTLS,
         ca_certificates=pki.ca_pem,
     )
-
-
-def certificate_fingerprint(pki) -> str:
-    """The servers' certificate's SHA-256 fingerprint, computed from the certificate file."""
-    return fingerprint(ssl.PEM_cert_to_DER_cert(pki.cert_path.read_text()))

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.fixtures import attacker  # noqa: F401
+from tests.webmail.fixtures import reader  # noqa: F401
+from tests.webmail.mailbox.fixtures import clean_cache, published  # noqa: F401
+
 CHROMIUM = Path(os.environ.get("WEBMAIL_TEST_CHROMIUM", "/usr/bin/chromium"))
 
 
@@ -78,14 +82,3 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not errors, f"browser console errors: {errors}"
-
-
-def sign_in_browser(page, live_server, user) -> None:
-    """Give the browser the session cookie of a user who passed both sign-in steps."""
-    from django.conf import settings
-    from django.test import Client
-
-    from tests.conftest import sign_in
-
-    cookie = sign_in(Client(), user).cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])

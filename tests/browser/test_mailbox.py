@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
-import threading
-from collections.abc import Iterator
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in_browser
-from tests.webmail.conftest import *  # noqa: F403 - the reader fixture
-from tests.webmail.conftest import make_message
-from tests.webmail.mailbox.conftest import *  # noqa: F403 - the mailbox fixtures
+from tests.browser.helpers import PIXEL, sign_in_browser
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import deliver_all, server_flags, server_subjects
 from webmail.mailbox import sync, tasks
 from webmail.mailbox.models import Folder
@@ -29,46 +23,6 @@ HOSTILE_HTML = sorted((WEBMAIL_TESTS / "hostile").glob("*.html"))
 # The corpus names these hosts; they are pointed at the loopback attacker too.
 _CORPUS_HOSTS = re.compile(rb"(?:https?:)?//(?:[a-z0-9-]+\.)*(?:example|example\.com|evil\.com)(?::\d+)?", re.I)
 _BASE64_BLOCK = re.compile(rb"BASE64-BEGIN\r?\n(.*?)\r?\nBASE64-END", re.S)
-PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4DwABAQEABRjYTgAAAABJRU5ErkJggg==")
-
-
-class Attacker:
-    """A loopback HTTP server that counts what reaches it and answers with a tiny PNG."""
-
-    def __init__(self) -> None:
-        self.hits: list[str] = []
-        attacker = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                attacker.hits.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(PIXEL)))
-                self.end_headers()
-                self.wfile.write(PIXEL)
-
-            do_POST = do_GET
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> Attacker:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def attacker() -> Iterator[Attacker]:
-    with Attacker() as server:
-        yield server
 
 
 def materialize(template: bytes, origin: str) -> bytes:

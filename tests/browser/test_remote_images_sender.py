@@ -8,10 +8,7 @@ import re
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in_browser
-from tests.browser.test_mailbox import attacker  # noqa: F401 - the loopback "tracker" fixture
-from tests.webmail.conftest import *  # noqa: F403 - the reader fixture
-from tests.webmail.mailbox.conftest import *  # noqa: F403 - the mailbox fixtures
+from tests.browser.helpers import sign_in_browser
 from webmail.mailbox.models import Folder, RemoteImagesAllowed
 
 
@@ -23,7 +20,7 @@ def wait_for_hit(page, server, path: str) -> bool:
     return False
 
 
-def test_always_show_images_from_a_sender_then_stop(page, live_server, reader, dovecot, clean_cache, attacker):  # noqa: F811
+def test_always_show_images_from_a_sender_then_stop(page, live_server, reader, dovecot, clean_cache, attacker):
     raw = (
         "From: Ann Example <ann@example.test>\r\nTo: rita@example.test\r\nSubject: Newsletter\r\n"
         "Date: Mon, 2 Nov 2026 08:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from outbox import delivery
 from outbox.models import MessageState, OutgoingMessage
-from tests.browser.conftest import sign_in_browser
+from tests.browser.helpers import sign_in_browser
 from tests.factories import IdentityFactory, MailAccountFactory, UserFactory, user_on_test_servers
 
 

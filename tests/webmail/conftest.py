@@ -1,35 +1,3 @@
-from __future__ import annotations
+"""Fixtures of the webmail tests; defined in tests/webmail/fixtures.py."""
 
-import pytest
-
-from accounts.models import Security
-from tests.factories import MailAccountFactory, UserFactory
-
-
-@pytest.fixture
-def reader(db, dovecot, mail_account, pki):
-    """A MailAccount row for a fresh Dovecot user with empty mailboxes."""
-    user = UserFactory(email=mail_account.address, full_name="Rita Reader")
-    return MailAccountFactory(
-        user=user,
-        password=mail_account.password,
-        imap_host=dovecot.host,
-        imap_port=dovecot.imaps_port,
-        imap_security=Security.TLS,
-        ca_certificates=pki.ca_pem,
-    )
-
-
-def make_message(n: int, *, subject: str | None = None, message_id: str | None = None, extra: str = "") -> bytes:
-    subject = subject if subject is not None else f"Message {n}"
-    message_id = message_id or f"<m{n}@example.test>"
-    return (
-        f"From: Sender {n} <sender{n}@example.test>\r\n"
-        f"To: Rita Reader <rita@example.test>\r\n"
-        f"Subject: {subject}\r\n"
-        f"Date: Mon, 2 Nov 2026 10:{n % 60:02d}:00 +0000\r\n"
-        f"Message-ID: {message_id}\r\n"
-        f"{extra}"
-        f"\r\n"
-        f"Body of message {n}.\r\n"
-    ).encode()
+from tests.webmail.fixtures import reader  # noqa: F401

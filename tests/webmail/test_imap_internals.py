@@ -10,7 +10,7 @@ import pytest
 from django.core import checks
 from imapclient import IMAPClient
 
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from webmail.protocol import imap, imap_internals
 
 

@@ -12,7 +12,7 @@ import logging
 import pytest
 from imapclient import IMAPClient
 
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import sync
 from webmail.mailbox.models import Folder, MessageSummary

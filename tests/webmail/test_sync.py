@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import sync
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse

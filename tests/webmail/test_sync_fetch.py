@@ -8,7 +8,7 @@ import pytest
 from imapclient.imapclient import seq_to_parenstr_upper
 from imapclient.response_parser import parse_fetch_response
 
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from webmail.mailbox import sync
 from webmail.protocol import imap, resync
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import folder_named, sync_account
 from webmail.mailbox.models import Folder
 

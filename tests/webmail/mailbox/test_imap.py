@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from imapclient import IMAPClient
 
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import deliver_all, server_flags, server_subjects
 from webmail.protocol import imap
 

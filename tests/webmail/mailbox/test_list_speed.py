@@ -299,7 +299,7 @@ def test_statistics_are_refreshed_inside_a_transaction_without_breaking_it(accou
 
 
 def test_a_sync_that_cached_many_rows_refreshes_the_statistics(reader, dovecot, monkeypatch):
-    from tests.webmail.conftest import make_message
+    from tests.webmail.helpers import make_message
 
     calls = []
     monkeypatch.setattr(sync, "STATS_AFTER_ROWS", 3)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import store
 from webmail.mailbox.models import Folder
-
-from ..conftest import make_message
 
 
 def delivered(reader, dovecot, raw: bytes) -> tuple[Folder, int]:

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags, sync_account
 from webmail.mailbox.models import Folder
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Security
 from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
-from tests.webmail.conftest import make_message
+from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import deliver_all, sync_account
 from webmail.mailbox import store, sync, tasks
 from webmail.mailbox.models import Folder
