@@ -16,7 +16,7 @@ from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import sync
 from webmail.mailbox.models import Folder, MessageSummary
-from webmail.protocol import imap, resync
+from webmail.protocol import imap
 
 
 @pytest.fixture
@@ -221,44 +221,6 @@ def test_without_condstore_deletions_and_flags_are_still_found(reader, dovecot, 
 
 
 # -- what the server says is parsed strictly ---------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "ranges"),
-    [
-        (b"7", [(7, 7)]),
-        (b"3,7:9,12", [(3, 3), (7, 9), (12, 12)]),
-        (b"9:7,8,10,1", [(1, 1), (7, 10)]),
-        (b"4294967295", [(4294967295, 4294967295)]),
-    ],
-)
-def test_a_uid_set_is_parsed_into_merged_ranges(text, ranges):
-    assert resync.parse_uid_set(text) == ranges
-
-
-@pytest.mark.parametrize(
-    "text",
-    [b"", b"0", b"1:*", b"*", b"4294967296", b"1,,2", b"1:2:3", b"-1", b"1 2", b"12345678901", b"1:0", b"\xff"],
-)
-def test_anything_else_is_not_a_uid_set(text):
-    assert resync.parse_uid_set(text) is None
-
-
-def test_a_vanished_report_is_used_whole_or_not_at_all():
-    assert resync._vanished_ranges([b"(EARLIER) 1:3,9", b"5"]) == [(1, 3), (5, 5), (9, 9)]
-    assert resync._vanished_ranges([b"(EARLIER) 1:3", b"(EARLIER) 4:*"]) is None
-    assert resync._vanished_ranges([b"(EARLIER) 1:3 and more"]) is None
-    assert resync._vanished_ranges([(b"(EARLIER) {3}", b"1:3")]) is None  # a literal where a set belongs
-
-
-def test_flag_reports_without_a_uid_are_not_used():
-    assert resync._flag_changes([b"2 (UID 3 FLAGS (\\Seen) MODSEQ (9))"]) == {
-        3: {b"FLAGS": (b"\\Seen",), b"MODSEQ": (9,)}
-    }
-    assert resync._flag_changes([b"2 (FLAGS (\\Seen) MODSEQ (9))"]) is None
-    assert resync._flag_changes([b"2 (UID 0 FLAGS (\\Seen))"]) is None
-    assert resync._flag_changes([b"2 (UID 3 FLAGS \\Seen)"]) is None
-    assert resync._flag_changes([b"2 (UID 3 FLAGS (\\Seen)"]) is None
 
 
 def test_a_huge_vanished_range_deletes_only_what_it_covers(reader, dovecot):

@@ -1,4 +1,5 @@
-"""The quick reading of FETCH responses gives exactly what imapclient's does, or gives up."""
+"""webmail.protocol.resync: the quick reading of FETCH responses gives exactly what imapclient's does,
+or gives up; UID sets, VANISHED and flag reports are parsed strictly or not used."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.webmail.helpers import make_message
 from webmail.mailbox import sync
 from webmail.protocol import imap, resync
 
-HERE = Path(__file__).parent
+CORPUS = Path(__file__).parent.parent  # the hostile corpus lives in tests/webmail/
 
 AWKWARD = [
     # Quotes and backslashes in a quoted string, an empty display name, group syntax.
@@ -37,7 +38,7 @@ def test_the_quick_reading_matches_imapclient_on_real_responses(reader, dovecot)
         dovecot.deliver(reader.user.email, make_message(n), flags=["\\Seen", "$Forwarded"] if n == 2 else [])
     for raw in AWKWARD:
         dovecot.deliver(reader.user.email, raw)
-    for path in sorted((HERE / "hostile_eml").glob("*.eml")) + sorted((HERE / "hostile").glob("*.eml")):
+    for path in sorted((CORPUS / "hostile_eml").glob("*.eml")) + sorted((CORPUS / "hostile").glob("*.eml")):
         dovecot.deliver(reader.user.email, path.read_bytes())
     with imap.logged_in(reader) as client:
         client.select_folder("INBOX", readonly=True)
@@ -93,3 +94,41 @@ def test_the_newest_by_sequence_number_are_what_imapclient_fetches_keyed_by_uid(
             resync.fetch_sequence_range(client, 0, exists, sync.ENVELOPE_ITEMS)
     assert quick == {data[b"UID"]: data for data in plain.values()}
     assert len(quick) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "ranges"),
+    [
+        (b"7", [(7, 7)]),
+        (b"3,7:9,12", [(3, 3), (7, 9), (12, 12)]),
+        (b"9:7,8,10,1", [(1, 1), (7, 10)]),
+        (b"4294967295", [(4294967295, 4294967295)]),
+    ],
+)
+def test_a_uid_set_is_parsed_into_merged_ranges(text, ranges):
+    assert resync.parse_uid_set(text) == ranges
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"", b"0", b"1:*", b"*", b"4294967296", b"1,,2", b"1:2:3", b"-1", b"1 2", b"12345678901", b"1:0", b"\xff"],
+)
+def test_anything_else_is_not_a_uid_set(text):
+    assert resync.parse_uid_set(text) is None
+
+
+def test_a_vanished_report_is_used_whole_or_not_at_all():
+    assert resync._vanished_ranges([b"(EARLIER) 1:3,9", b"5"]) == [(1, 3), (5, 5), (9, 9)]
+    assert resync._vanished_ranges([b"(EARLIER) 1:3", b"(EARLIER) 4:*"]) is None
+    assert resync._vanished_ranges([b"(EARLIER) 1:3 and more"]) is None
+    assert resync._vanished_ranges([(b"(EARLIER) {3}", b"1:3")]) is None  # a literal where a set belongs
+
+
+def test_flag_reports_without_a_uid_are_not_used():
+    assert resync._flag_changes([b"2 (UID 3 FLAGS (\\Seen) MODSEQ (9))"]) == {
+        3: {b"FLAGS": (b"\\Seen",), b"MODSEQ": (9,)}
+    }
+    assert resync._flag_changes([b"2 (FLAGS (\\Seen) MODSEQ (9))"]) is None
+    assert resync._flag_changes([b"2 (UID 0 FLAGS (\\Seen))"]) is None
+    assert resync._flag_changes([b"2 (UID 3 FLAGS \\Seen)"]) is None
+    assert resync._flag_changes([b"2 (UID 3 FLAGS (\\Seen)"]) is None

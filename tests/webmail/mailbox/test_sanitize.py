@@ -21,7 +21,7 @@ import pytest
 from webmail.mailbox import sanitize
 from webmail.mailbox.sanitize import SanitizedHtml, sanitize_html, text_to_html
 
-HOSTILE = Path(__file__).parent / "hostile"
+HOSTILE = Path(__file__).parent.parent / "hostile"
 HTML_CASES = sorted(HOSTILE.glob("*.html"))
 EML_CASES = sorted(HOSTILE.glob("*.eml"))
 
