@@ -107,7 +107,10 @@ def vm_hwm_mib(pid: int) -> float:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory in MiB."""
+    """This process's peak resident memory in MiB (ru_maxrss).
+
+    Linux carries ru_maxrss across exec: in a process started by subprocess (vfork, then exec) it is at
+    least the starting process's peak at that moment. vm_hwm_mib(os.getpid()) is the process's own."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
