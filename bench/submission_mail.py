@@ -131,8 +131,8 @@ def timeline() -> dict[str, tuple[float, float, float]]:
     """message id -> (created_at, MAIL FROM sent, accepted = end of DATA), as POSIX times."""
     from outbox.models import DeliveryAttempt
 
-    rows = DeliveryAttempt.objects.filter(step__in=("mail", "data"), code=250).order_by("message_id", "started_at")
-    rows = list(rows.values_list("message_id", "step", "started_at", "duration_ms", "message__created_at"))
+    attempts = DeliveryAttempt.objects.filter(step__in=("mail", "data"), code=250).order_by("message_id", "started_at")
+    rows = list(attempts.values_list("message_id", "step", "started_at", "duration_ms", "message__created_at"))
     mail = {str(m): s.timestamp() for m, step, s, _d, _c in rows if step == "mail"}
     return {
         str(m): (c.timestamp(), mail[str(m)], (s + timedelta(milliseconds=d)).timestamp())
