@@ -129,7 +129,7 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     def retry_now(self, request: HttpRequest, queryset) -> None:
         selected = list(queryset.select_related(None).only("pk"))
         retried = [str(m.pk) for m in selected if delivery.retry_now(m)]
-        transaction.on_commit(lambda: tasks.publish_ids(retried))
+        transaction.on_commit(lambda: tasks.ring_each(retried))
         self._report(request, len(retried), len(selected), "retry")
 
     @admin.action(description=_("Cancel"), permissions=["operate"])

@@ -316,7 +316,7 @@ def resend(user: User, message: OutgoingMessage) -> OutgoingMessage | None:
 
 def enqueue(user: User, draft: Draft) -> OutgoingMessage:
     """Store the message and its recipients in one transaction; the worker is told on commit."""
-    from outbox.tasks import publish  # the task module imports this package's modules, not the reverse
+    from outbox.tasks import announce_stored  # the task module imports this package's modules, not the reverse
 
     if draft.identity.user_id != user.pk:
         raise SendRefused(_("You can only send from your own addresses."))
@@ -363,5 +363,5 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
             Recipient(message=message, address=mailbox.address, display_name=mailbox.display_name[:200], kind=kind)
             for kind, mailbox in recipients
         )
-        transaction.on_commit(lambda: publish(message))
+        transaction.on_commit(lambda: announce_stored(message))
     return message

@@ -18,14 +18,14 @@ from webmail.protocol.dsn import DeliveryReport
 def release_held_mail(sender: object, account: MailAccount, **kwargs: Any) -> int:
     """The refused password was replaced: the mail that waited for it goes out now."""
     released = delivery.release_hold(account)
-    transaction.on_commit(lambda: tasks.publish_ids(released))
+    transaction.on_commit(lambda: tasks.ring_each(released))
     return len(released)
 
 
 @receiver(delivery.mail_still_due, dispatch_uid="outbox.ring_again")
 def ring_again(sender: object, account_id: uuid.UUID, message_id: str, **kwargs: Any) -> None:
     """A run's time was up with its account's mail still due: ring for another run."""
-    tasks.ring_account(account_id, message_id)
+    tasks.ring_doorbell(account_id, message_id)
 
 
 @receiver(delivery_report_found, dispatch_uid="outbox.apply_report")

@@ -2,14 +2,21 @@
 
 The database is the queue; a task is only a doorbell. Losing one (Redis flushed, broker down
 while a message was stored) delays the message until the next sweep, never loses it.
+
+Ringing, from the most to the least considerate: ``announce_stored`` (after a message is stored:
+rings when it is due), ``ring_doorbell`` (an account's due mail, once while a doorbell is on its
+way), ``ring_each`` (a deliver task per message, whatever is on its way), ``try_publish`` (one
+task to the broker, a failure logged).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,24 +43,24 @@ def save_sent_copy(message_id: str) -> None:
 
 @shared_task(ignore_result=True)
 def sweep() -> None:
-    for message_id in delivery.sweep():
-        publish_id(message_id)
+    ring_each(delivery.sweep())
     for message_id in sentcopy.due_copies():
-        ring(save_sent_copy, message_id)
+        try_publish(save_sent_copy, message_id)
 
 
-def publish(message: OutgoingMessage) -> None:
-    """Ring the bell for a stored message; a failure here is logged, and the sweeper covers it."""
+def announce_stored(message: OutgoingMessage) -> None:
+    """After a message is stored: ring its account's doorbell if it is due now, publish a delayed
+    deliver task if it is due within a minute, else leave it to the sweeper (failures are logged)."""
     delay = (message.due_at - message.created_at).total_seconds()
     if delay <= 0:
-        ring_account(message.account_id, str(message.pk))
+        ring_doorbell(message.account_id, str(message.pk))
     elif delay <= MAX_COUNTDOWN_SECONDS:
-        ring(deliver, str(message.pk), countdown=delay)
+        try_publish(deliver, str(message.pk), countdown=delay)
 
 
-def ring_account(account_id, message_id: str) -> None:
-    """Ring for mail that is due now, unless a doorbell for its account is already on its way:
-    the worker that answers it takes everything due (see ``Doorbell``)."""
+def ring_doorbell(account_id: uuid.UUID, message_id: str) -> None:
+    """Publish a deliver task for an account's due mail, unless its doorbell is already on its
+    way: the worker that answers that one takes everything due (see ``Doorbell``)."""
     now = timezone.now()
     rung_at = Doorbell.objects.filter(account_id=account_id).values_list("rung_at", flat=True).first()
     if rung_at is not None and rung_at >= now - DOORBELL_PATIENCE:
@@ -63,23 +70,26 @@ def ring_account(account_id, message_id: str) -> None:
         _bell, created = Doorbell.objects.get_or_create(account_id=account_id, defaults={"rung_at": now})
         if not created:
             return  # one is on its way
-    if not ring(deliver, message_id):
+    if not try_publish(deliver, message_id):
         Doorbell.objects.filter(account_id=account_id, rung_at=now).update(rung_at=None)
 
 
-def publish_id(message_id: str) -> None:
-    ring(deliver, str(message_id))
-
-
-def publish_ids(message_ids: list[str]) -> None:
+def ring_each(message_ids: Iterable[str]) -> None:
+    """Publish a deliver task for each message, past the doorbell (the sweeper, Retry now, a released hold)."""
     for message_id in message_ids:
-        publish_id(message_id)
+        try_publish(deliver, str(message_id))
 
 
-def ring(task, message_id: str, countdown: float = 0) -> bool:
+def try_publish(task: Task, message_id: str, countdown: float = 0) -> bool:
+    """Publish one task for a message; False if the broker refused it (logged: the sweeper covers it)."""
     try:
         task.apply_async((str(message_id),), countdown=countdown or None, retry=False)
     except Exception:  # broker down: the row is committed and the sweeper will find it
         log.warning("could not publish %s for %s; the sweeper will pick it up", task.name, message_id, exc_info=True)
         return False
     return True
+
+
+# The old names, for callers outside the outbox app (bench/submission.py).
+publish = announce_stored
+ring = try_publish

@@ -255,7 +255,7 @@ def cancel(request: SignedInRequest, message_id) -> HttpResponse:
 def retry_now(request: SignedInRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
     if delivery.retry_now(message):
-        transaction.on_commit(lambda: tasks.publish_id(str(message.pk)))
+        transaction.on_commit(lambda: tasks.ring_each([str(message.pk)]))
         messages.success(request, _("Sending now."))
     else:
         messages.error(
@@ -279,6 +279,6 @@ def resend(request: SignedInRequest, message_id) -> HttpResponse:
             _("There is nothing to send again: every recipient already has this message, or it is still being sent."),
         )
         return redirect("outbox:detail", message_id=message.pk)
-    transaction.on_commit(lambda: tasks.publish(copy))
+    transaction.on_commit(lambda: tasks.announce_stored(copy))
     messages.success(request, _("Queued again as a new message."))
     return redirect("outbox:detail", message_id=copy.pk)

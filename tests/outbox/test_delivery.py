@@ -499,7 +499,7 @@ def test_a_run_whose_time_is_up_rings_for_another_run(sender, smtp_server, monke
     message = queue_message(sender, to="ann@example.test")
     monkeypatch.setattr(run, "RUN_BUDGET_SECONDS", -1)  # up before the first claim
     rung = []
-    monkeypatch.setattr(tasks, "ring_account", lambda account_id, message_id: rung.append((account_id, message_id)))
+    monkeypatch.setattr(tasks, "ring_doorbell", lambda account_id, message_id: rung.append((account_id, message_id)))
     delivery.deliver(str(message.pk))
     assert rung == [(message.account_id, str(message.pk))]
     assert OutgoingMessage.objects.get(pk=message.pk).state == MessageState.QUEUED

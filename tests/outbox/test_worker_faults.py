@@ -70,8 +70,8 @@ def test_the_same_message_handed_to_two_worker_processes_is_sent_once(sender, sm
     smtp_server.handler.stall(1, "MAIL")
     with transaction.atomic():
         message = queue_message(sender, to="ann@example.test")
-        transaction.on_commit(lambda: tasks.publish_id(str(message.pk)))
-        transaction.on_commit(lambda: tasks.publish_id(str(message.pk)))
+        transaction.on_commit(lambda: tasks.ring_each([str(message.pk)]))
+        transaction.on_commit(lambda: tasks.ring_each([str(message.pk)]))
     until(lambda: state(message) == MessageState.SENT)
     time.sleep(2)
     assert len(smtp_server.messages) == 1
@@ -85,7 +85,7 @@ def test_a_rolled_back_transaction_sends_nothing(sender, smtp_server, celery_wor
     with pytest.raises(Abort), transaction.atomic():
         message = queue_message(sender, to="ann@example.test")
         # A doorbell rung inside the transaction (as a careless caller might) reaches the worker...
-        tasks.publish_id(str(message.pk))
+        tasks.ring_each([str(message.pk)])
         raise Abort
     # ...which finds no row and sends nothing.
     time.sleep(3)
