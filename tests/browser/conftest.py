@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.fixtures import attacker  # noqa: F401
 from tests.webmail.fixtures import reader  # noqa: F401
-from tests.webmail.mailbox.fixtures import clean_cache, published  # noqa: F401
+from tests.webmail.mailbox.fixtures import published  # noqa: F401
 
 CHROMIUM = Path(os.environ.get("WEBMAIL_TEST_CHROMIUM", "/usr/bin/chromium"))
 

@@ -55,9 +55,7 @@ def outside_requests(page, live_server) -> list[str]:
 # -- the daily journey ------------------------------------------------------------------------
 
 
-def test_open_a_folder_read_a_conversation_mark_unread_move_and_search(
-    page, live_server, reader, dovecot, clean_cache, published
-):
+def test_open_a_folder_read_a_conversation_mark_unread_move_and_search(page, live_server, reader, dovecot, published):
     address = reader.user.email
     dovecot.deliver(address, make_message(1, subject="Plan", message_id="<plan@example.test>"))
     reply = (
@@ -126,7 +124,7 @@ def test_open_a_folder_read_a_conversation_mark_unread_move_and_search(
 
 
 def test_the_list_fills_in_while_the_page_polls_and_keeps_the_selection(
-    page, live_server, reader, dovecot, clean_cache, published, monkeypatch
+    page, live_server, reader, dovecot, published, monkeypatch
 ):
     monkeypatch.setattr(sync, "HEAD_SIZE", 3)
     deliver_all(dovecot, reader.user.email, [make_message(n) for n in range(1, 9)])
@@ -154,7 +152,7 @@ def hostile_messages(origin: str) -> list[tuple[str, bytes]]:
     return messages
 
 
-def test_hostile_mail_stays_inert_in_the_reading_pane(page, live_server, reader, dovecot, clean_cache, attacker):
+def test_hostile_mail_stays_inert_in_the_reading_pane(page, live_server, reader, dovecot, attacker):
     assert len(HOSTILE_TEMPLATES) >= 8
     messages = hostile_messages(attacker.origin)
     uids = deliver_all(dovecot, reader.user.email, [raw for _name, raw in messages])
@@ -192,7 +190,7 @@ def test_hostile_mail_stays_inert_in_the_reading_pane(page, live_server, reader,
     outside.clear()
 
 
-def test_an_inline_image_shows_inside_the_sandboxed_frame(page, live_server, reader, dovecot, clean_cache):
+def test_an_inline_image_shows_inside_the_sandboxed_frame(page, live_server, reader, dovecot):
     message = EmailMessage()
     message["From"] = "Ann <ann@example.test>"
     message["To"] = reader.user.email

@@ -20,7 +20,7 @@ def wait_for_hit(page, server, path: str) -> bool:
     return False
 
 
-def test_always_show_images_from_a_sender_then_stop(page, live_server, reader, dovecot, clean_cache, attacker):
+def test_always_show_images_from_a_sender_then_stop(page, live_server, reader, dovecot, attacker):
     raw = (
         "From: Ann Example <ann@example.test>\r\nTo: rita@example.test\r\nSubject: Newsletter\r\n"
         "Date: Mon, 2 Nov 2026 08:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"

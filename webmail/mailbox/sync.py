@@ -333,10 +333,6 @@ def _apply_flag_changes(folder: Folder, changed: dict[int, dict]) -> int:
     return updated
 
 
-def _valid_uid(uid: object) -> bool:
-    return type(uid) is int and 1 <= uid <= imap.MAX_UID
-
-
 def _chunks(uids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
     for start in range(0, len(uids), size):
         yield uids[start : start + size]
@@ -373,7 +369,7 @@ def _store(folder: Folder, fetched: dict, client: IMAPClient | None = None) -> l
     rows, reports = [], []
     adapt_date = connection.ops.adapt_datetimefield_value
     for uid, data in fetched.items():
-        if not _valid_uid(uid):
+        if not imap.is_uid(uid):
             continue
         fields = envelopes.summary_fields(data)
         if fields.pop("is_report"):

@@ -217,11 +217,16 @@ def check_text(value: str, what: str = "argument") -> str:
     return value
 
 
+def is_uid(value: object) -> bool:
+    """Whether ``value`` can be a UID: an int from 1 to 2**32-1 (RFC 3501's nz-number)."""
+    return type(value) is int and 1 <= value <= MAX_UID
+
+
 def check_uids(uids: Iterable[int]) -> list[int]:
     checked = []
     for uid in uids:
-        if type(uid) is not int or uid <= 0:
-            raise UnsafeArgument(f"a UID must be a positive int, not {uid!r}")
+        if not is_uid(uid):
+            raise UnsafeArgument(f"a UID must be an int from 1 to {MAX_UID}, not {uid!r}")
         checked.append(uid)
     return sorted(set(checked))
 

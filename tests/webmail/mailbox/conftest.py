@@ -1,3 +1,3 @@
 """Fixtures of the mailbox tests; defined in tests/webmail/mailbox/fixtures.py."""
 
-from tests.webmail.mailbox.fixtures import clean_cache, closed_port, published, reader_client  # noqa: F401
+from tests.webmail.mailbox.fixtures import closed_port, published, reader_client  # noqa: F401

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from tests.conftest import sign_in
@@ -14,15 +13,8 @@ from webmail.mailbox import tasks
 
 
 @pytest.fixture
-def clean_cache():
-    """No raw message or "synced moments ago" left over from another test."""
-    cache.clear()
-
-
-@pytest.fixture
 def published(monkeypatch) -> list[tuple]:
     """Tasks the views publish, recorded instead of sent to a broker."""
-    cache.clear()  # no "published moments ago" left over from another test
     calls: list[tuple] = []
 
     def record(task, *args) -> bool:
@@ -34,7 +26,7 @@ def published(monkeypatch) -> list[tuple]:
 
 
 @pytest.fixture
-def reader_client(reader, clean_cache, published) -> Client:
+def reader_client(reader, published) -> Client:
     return sign_in(Client(), reader.user)
 
 

@@ -212,7 +212,7 @@ def test_get_changes_nothing(reader, reader_client, dovecot):
     assert listed(reader.user) == ["ann@example.test"]
 
 
-def test_csrf_is_enforced(reader, dovecot, clean_cache):
+def test_csrf_is_enforced(reader, dovecot):
     client = sign_in(Client(enforce_csrf_checks=True), reader.user)
     inbox, uid = deliver(reader, dovecot, remote_message())
     assert always(client, inbox, uid).status_code == 403
@@ -232,7 +232,7 @@ def test_csrf_is_enforced(reader, dovecot, clean_cache):
     assert listed(reader.user) == []
 
 
-def test_anonymous_visitors_change_nothing(reader, dovecot, clean_cache):
+def test_anonymous_visitors_change_nothing(reader, dovecot):
     inbox, uid = deliver(reader, dovecot, remote_message())
     RemoteImagesAllowed.objects.create(user=reader.user, address="bob@example.test")
     anonymous = Client()
@@ -241,7 +241,7 @@ def test_anonymous_visitors_change_nothing(reader, dovecot, clean_cache):
     assert listed(reader.user) == ["bob@example.test"]
 
 
-def test_a_user_without_the_second_factor_changes_nothing(reader, dovecot, clean_cache, settings):
+def test_a_user_without_the_second_factor_changes_nothing(reader, dovecot, settings):
     settings.WEBMAIL_REQUIRE_2FA = True
     client = sign_in(Client(), reader.user, verified=False)
     inbox, uid = deliver(reader, dovecot, remote_message())

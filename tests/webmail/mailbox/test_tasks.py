@@ -84,7 +84,7 @@ def test_a_folder_sync_is_published_once_while_clicking_around(reader, db, publi
     assert not tasks.publish_folder_sync(trash), "a failure is not remembered as a success"
 
 
-def test_a_broker_that_is_down_does_not_break_the_page(reader, clean_cache, dovecot, monkeypatch):
+def test_a_broker_that_is_down_does_not_break_the_page(reader, dovecot, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("broker down")
 
@@ -97,7 +97,7 @@ def test_a_broker_that_is_down_does_not_break_the_page(reader, clean_cache, dove
     assert tasks.publish(tasks.sync_folder, str(reader.pk), 1) is False
 
 
-def test_a_worker_finishes_the_first_sync_the_page_started(reader, dovecot, celery_worker, clean_cache, monkeypatch):
+def test_a_worker_finishes_the_first_sync_the_page_started(reader, dovecot, celery_worker, monkeypatch):
     monkeypatch.setattr(sync, "HEAD_SIZE", 5)
     deliver_all(dovecot, reader.user.email, [make_message(n) for n in range(1, 13)])
     client = sign_in(Client(), reader.user)

@@ -164,7 +164,7 @@ def test_a_stranger_gets_404_for_everything_of_another_user(reader, reader_clien
     assert b"\\Seen" not in server_flags(dovecot, reader.user.email)[summary.uid], "nothing was touched"
 
 
-def test_an_anonymous_visitor_is_sent_to_the_login(reader, clean_cache):
+def test_an_anonymous_visitor_is_sent_to_the_login(reader):
     response = Client().get(reverse("mailbox:index"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
 
@@ -256,6 +256,7 @@ def test_a_bad_selection_is_refused_and_a_move_needs_a_target(reader, reader_cli
     assert bulk(reader_client, inbox, "explode", [one]).status_code == 400
     assert bulk(reader_client, inbox, "read", ["1:*"]).status_code == 400
     assert bulk(reader_client, inbox, "read", ["0"]).status_code == 400
+    assert bulk(reader_client, inbox, "read", [str(2**32)]).status_code == 400
     assert bulk(reader_client, inbox, "move", [one], target=inbox.pk).status_code == 302
     assert "already in INBOX" in reader_client.get(folder_url(inbox)).content.decode()
     bulk(reader_client, inbox, "read", [])
@@ -466,12 +467,15 @@ def test_a_message_gone_from_the_server_is_404(reader, reader_client, dovecot):
     inbox, uid, _ = open_message(reader_client, reader, dovecot, make_message(1))
     assert reader_client.get(reverse("mailbox:message", args=[inbox.pk, uid + 100])).status_code == 404
     assert reader_client.get(reverse("mailbox:message", args=[inbox.pk, 0])).status_code == 404
+    # A UID no server can have (over 2**32-1) is refused here, not sent to the server.
+    for name in ("message", "body"):
+        assert reader_client.get(reverse(f"mailbox:{name}", args=[inbox.pk, 2**32])).status_code == 404
 
 
 # -- a dead server ----------------------------------------------------------------------------
 
 
-def test_a_dead_server_shows_a_banner_with_status_502(db, clean_cache, published, closed_port):
+def test_a_dead_server_shows_a_banner_with_status_502(db, published, closed_port):
     user = UserFactory(email="dead@example.test")
     account = MailAccountFactory(user=user, imap_host="127.0.0.1", imap_port=closed_port, imap_security=Security.NONE)
     client = sign_in(Client(), user)

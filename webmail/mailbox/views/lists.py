@@ -38,6 +38,7 @@ from webmail.mailbox.views.pages import (
     server_problem,
     user_folder,
 )
+from webmail.protocol import imap
 from webmail.protocol.mailservers import MailServerError
 
 POLL_SECONDS = 2
@@ -161,7 +162,7 @@ def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
         target = int(request.POST["target"]) if action == "move" and request.POST.get("target") else None
     except ValueError:
         return HttpResponseBadRequest(_("Bad message selection."))
-    if any(uid < 1 for uid in uids) or len(uids) > MAX_BULK:
+    if not all(imap.is_uid(uid) for uid in uids) or len(uids) > MAX_BULK:
         return HttpResponseBadRequest(_("Bad message selection."))
     if not uids:
         messages.warning(request, _("Select at least one message first."))

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from accounts.models import MailAccount
 from webmail.mailbox import listing, store
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
+from webmail.protocol import imap
 from webmail.protocol.mailservers import MailServerError
 
 PAGE_SIZE = 50
@@ -46,7 +47,8 @@ def folder_and_siblings(request: HttpRequest, folder_id: int) -> tuple[Folder, l
 
 
 def check_uid(uid: int) -> int:
-    if uid < 1:
+    """A UID from the URL, or 404 for one no server can have."""
+    if not imap.is_uid(uid):
         raise Http404
     return uid
 
