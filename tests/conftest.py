@@ -1,4 +1,6 @@
-"""The fixed cast of every test: an owner, a teammate and a stranger, plus sign-in helpers."""
+"""The fixed cast of every test (an owner, a teammate and a stranger, signed in or not) and the
+run-wide set-up every test shares: a throwaway broker, a cache of its own, empty for each test.
+Sign-in helpers are in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -7,12 +9,10 @@ import uuid
 
 import pytest
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.oath import totp
 
-from accounts.devices import AuthenticatorDevice, new_totp_key
 from accounts.models import User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
+from tests.helpers import sign_in
 
 pytest_plugins = ["tests.servers.fixtures", "tests.servers.postfix_fixtures"]
 
@@ -119,28 +119,6 @@ def stranger(db) -> User:
     return UserFactory(email="stranger@example.test", full_name="Sam Stranger")
 
 
-def enrol_totp(user: User) -> AuthenticatorDevice:
-    device = AuthenticatorDevice.for_key(user, new_totp_key(), name="Authenticator app", confirmed=True)
-    device.save()
-    return device
-
-
-def current_code(device: AuthenticatorDevice) -> str:
-    device.refresh_from_db()
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
-
-
-def sign_in(client: Client, user: User, *, verified: bool = True) -> Client:
-    """A session past the password step, and past the second factor unless verified=False."""
-    client.force_login(user)
-    if verified:
-        device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first() or enrol_totp(user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
-
-
 @pytest.fixture
 def owner_client(client, owner) -> Client:
     return sign_in(client, owner)
@@ -151,4 +129,3 @@ def teammate_client(client, teammate) -> Client:
     return sign_in(client, teammate)
 
 
-__all__ = ["PASSWORD", "current_code", "enrol_totp", "sign_in"]

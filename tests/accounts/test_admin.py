@@ -2,8 +2,8 @@ from django.urls import reverse
 
 from accounts import twofactor
 from accounts.models import AuthenticatorDevice, BackupCodeDevice, Identity, MailAccount
-from tests.conftest import enrol_totp, sign_in
 from tests.factories import MailAccountFactory, UserFactory
+from tests.helpers import enrol_totp, sign_in
 
 ADMIN = reverse("admin:index")
 

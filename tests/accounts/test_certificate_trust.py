@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.connection import check_account
 from accounts.models import ConnectionCheck, MailAccount, Security
 from tests.accounts.helpers import certificate_fingerprint
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 
 
 @pytest.fixture

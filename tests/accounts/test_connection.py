@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from accounts.connection import check_account
 from accounts.models import ConnectionCheck, Security
-from tests.conftest import sign_in
 from tests.factories import MailAccountFactory
+from tests.helpers import sign_in
 from tests.servers.fixtures import free_port
 from webmail.protocol.mailservers import fingerprint
 

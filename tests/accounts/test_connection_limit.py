@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import ConnectionCheck, Security
-from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
+from tests.helpers import sign_in
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from django_otp.oath import totp
 
 from accounts import crypto, twofactor
 from accounts.models import AuthenticatorDevice, BackupCode, BackupCodeDevice
-from tests.conftest import current_code, enrol_totp
 from tests.factories import UserFactory
+from tests.helpers import current_code, enrol_totp
 
 
 def new_key() -> str:

@@ -5,8 +5,8 @@ from axes.models import AccessAttempt
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import enrol_totp
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import enrol_totp
 
 LOGIN = reverse("accounts:login")
 
@@ -138,7 +138,7 @@ def test_an_idle_session_is_refreshed_at_most_once_a_minute(owner_client):
 
 @pytest.mark.parametrize("path", ["/", "/accounts/settings/", "/accounts/login/"])
 def test_every_page_carries_a_strict_content_security_policy(client, owner, path):
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     sign_in(client, owner)
     response = client.get(path, follow=True)

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.crypto import Secret
 from accounts.models import MailAccount
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 from tests.servers.fixtures import free_port
 
 

@@ -6,7 +6,7 @@ from django_otp.oath import totp
 
 from accounts import twofactor
 from accounts.models import AuthenticatorDevice, BackupCode
-from tests.conftest import current_code, enrol_totp, sign_in
+from tests.helpers import current_code, enrol_totp, sign_in
 
 SETUP = reverse("accounts:setup")
 VERIFY = reverse("accounts:verify")

@@ -14,7 +14,7 @@ def sign_in_browser(page, live_server, user) -> None:
     from django.conf import settings
     from django.test import Client
 
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     cookie = sign_in(Client(), user).cookies[settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])

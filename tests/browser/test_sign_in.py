@@ -6,8 +6,8 @@ import re
 from django.urls import reverse
 from django_otp.oath import totp
 
-from tests.conftest import enrol_totp
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import enrol_totp
 
 
 def code_for(secret_text: str, steps_ahead: int = 0) -> str:

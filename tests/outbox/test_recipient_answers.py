@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from outbox import delivery
 from outbox.models import RecipientState
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 from tests.outbox.conftest import queue_message
 
 

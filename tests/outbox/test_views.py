@@ -20,8 +20,8 @@ from django.utils import timezone
 from accounts.models import Identity
 from outbox import delivery
 from outbox.models import DeliveryAttempt, MessageState, OutgoingMessage, RecipientState
-from tests.conftest import sign_in
 from tests.factories import IdentityFactory, MailAccountFactory
+from tests.helpers import sign_in
 from tests.outbox.conftest import queue_message
 
 COMPOSE = reverse("outbox:compose")

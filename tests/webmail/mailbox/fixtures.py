@@ -8,7 +8,7 @@ import socket
 import pytest
 from django.test import Client
 
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 from webmail.mailbox import tasks
 
 

@@ -7,8 +7,8 @@ import re
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from tests.conftest import sign_in
 from tests.factories import UserFactory
+from tests.helpers import sign_in
 
 ASK = "Ask your administrator to add one."
 

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
+from tests.helpers import sign_in
 from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox import listing, sync
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import sign_in
 from tests.factories import UserFactory
+from tests.helpers import sign_in
 from tests.webmail.mailbox.helpers import sync_account
 from webmail.mailbox.models import Folder, RemoteImagesAllowed
 

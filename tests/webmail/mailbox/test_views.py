@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Security
-from tests.conftest import sign_in
 from tests.factories import MailAccountFactory, UserFactory
+from tests.helpers import sign_in
 from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import deliver_all, folder_named, server_flags, server_subjects, sync_account
 from webmail.mailbox import tasks
