@@ -118,7 +118,7 @@ def part_bytes(raw: bytes, index: int) -> tuple[Part, bytes] | None:
     message = parse(raw)
     for position, part in enumerate(message.walk()):
         if position == index and not part.is_multipart():
-            data = part.get_payload(decode=True) or b""
+            data = _payload(part)
             return (
                 Part(
                     index=index,
@@ -131,6 +131,12 @@ def part_bytes(raw: bytes, index: int) -> tuple[Part, bytes] | None:
     return None
 
 
+def _payload(part: Message) -> bytes:
+    """A leaf part's content, transfer-decoded (nothing for a part that has none)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
 def _decoded_size(part: Message, encoded: int) -> int:
     # An estimate without decoding: base64 carries 3 bytes in 4 characters.
     encoding = str(part.get("Content-Transfer-Encoding", "")).lower()
@@ -140,7 +146,7 @@ def _decoded_size(part: Message, encoded: int) -> int:
 def _content(part: Message | None) -> tuple[str, bool]:
     if part is None:
         return "", False
-    data = part.get_payload(decode=True) or b""
+    data = _payload(part)
     truncated = len(data) > MAX_INLINE_BYTES
     data = data[:MAX_INLINE_BYTES]
     charset = part.get_content_charset() or "utf-8"

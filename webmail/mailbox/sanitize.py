@@ -103,7 +103,15 @@ STYLE_PROPERTIES = frozenset(
 # Substrings that load things, run things (old IE, old Firefox) or make our splitting differ
 # from the browser's CSS tokenizer (escapes, comments, blocks). `position` is not allowed as a
 # property either; the value check is belt and braces against overlays.
-_STYLE_FORBIDDEN = ("url(", "expression(", "@import", "javascript:", "vbscript:", "behavior", "-moz-binding")
+_STYLE_FORBIDDEN: tuple[str, ...] = (
+    "url(",
+    "expression(",
+    "@import",
+    "javascript:",
+    "vbscript:",
+    "behavior",
+    "-moz-binding",
+)
 _STYLE_FORBIDDEN += ("position", "\\", "/*", "*/", "<", ">", "{", "}", "[", "]", "@")
 _STYLE_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc", "min", "max", "clamp"})
 _DISPLAY_VALUES = frozenset({"block", "inline", "inline-block", "none", "table", "inline-table"})
@@ -278,12 +286,25 @@ class _MailUrlizer(Urlizer):
         lead, middle, _ = super().trim_punctuation(word)
         return lead, middle, word[len(lead) + len(middle) :]
 
-    def handle_word(self, word: str, **kwargs: object) -> str:  # type: ignore[override]
+    def handle_word(
+        self,
+        word: str,
+        *,
+        safe_input: bool,
+        trim_url_limit: int | None = None,
+        nofollow: bool = False,
+        autoescape: bool = False,
+    ) -> str:
+        def handle(text: str) -> str:
+            return super(_MailUrlizer, self).handle_word(
+                text, safe_input=safe_input, trim_url_limit=trim_url_limit, nofollow=nofollow, autoescape=autoescape
+            )
+
         match = re.match(r"([(\[]*)(mailto:)(.*@.*)", word, re.IGNORECASE | re.DOTALL)
         if match is None:
-            return super().handle_word(word, **kwargs)
+            return handle(word)
         lead, prefix, address = match.groups()
-        return lead + prefix + super().handle_word(address, **kwargs)  # lead and prefix need no escaping
+        return lead + prefix + handle(address)  # lead and prefix need no escaping
 
 
 _URLIZER = _MailUrlizer()

@@ -77,7 +77,7 @@ def sorted_folders(folders) -> list[Folder]:
 
     def key(folder: Folder):
         if folder.special_use in SPECIAL_ORDER:
-            return (0, SPECIAL_ORDER.index(folder.special_use), [folder.name.casefold()])
+            return (0, SPECIAL_ORDER.index(SpecialUse(folder.special_use)), [folder.name.casefold()])
         return (1, 0, [part.casefold() for part in parts(folder)])
 
     ordered = sorted(folders, key=key)
@@ -283,7 +283,11 @@ def move_target(folder: Folder, action: str, target_id: int | None) -> Folder | 
     """Where a move-like action sends messages; None means they are deleted for good."""
     account = folder.account
     if action == "move":
-        target = Folder.objects.filter(account=account, pk=target_id, selectable=True).first()
+        target = (
+            Folder.objects.filter(account=account, pk=target_id, selectable=True).first()
+            if target_id is not None
+            else None
+        )
         if target is None:
             raise ActionRefused(_("Choose a folder to move the messages to."))
     elif action == "delete":

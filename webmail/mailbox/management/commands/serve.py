@@ -121,7 +121,9 @@ class Command(BaseCommand):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
             )
-            relay.follow(name, processes[name].stdout)
+            output = processes[name].stdout
+            assert output is not None  # stdout=PIPE
+            relay.follow(name, output)
         return relay, processes
 
     def _watch(self, relay: Relay, processes: dict[str, subprocess.Popen], addr: str, first_admin: tuple | None) -> int:
