@@ -1,7 +1,6 @@
 import pytest
 
-from accounts.models import Security
-from tests.factories import MailAccountFactory, UserFactory
+from tests.helpers import account_on_test_servers
 
 
 @pytest.fixture
@@ -9,15 +8,4 @@ def server_account(db, dovecot, smtp_server, mail_account, pki):
     """A MailAccount on the test Dovecot (implicit TLS) and the STARTTLS submission server,
     trusting the test CA; the IMAP username is left empty, so the login is the user's email."""
     smtp_server.add_user(mail_account.address, mail_account.password)
-    user = UserFactory(email=mail_account.address)
-    return MailAccountFactory(
-        user=user,
-        password=mail_account.password,
-        imap_host=dovecot.host,
-        imap_port=dovecot.imaps_port,
-        imap_security=Security.TLS,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_security=Security.STARTTLS,
-        ca_certificates=pki.ca_pem,
-    )
+    return account_on_test_servers(mail_account, dovecot, pki, smtp_server)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
 
 from webmail.mailbox import sync
-from webmail.mailbox.models import Folder
+from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import imap
 
 
@@ -59,3 +62,20 @@ def sync_account(account, folder_names=None, **options) -> list[Folder]:
             for folder in folders
             if folder.selectable and (wanted is None or folder.name in wanted)
         ]
+
+
+def cached_folder(account, name: str = "INBOX", use: str = SpecialUse.INBOX) -> Folder:
+    """A folder as a complete sync leaves it, without a server (its count kept by the sync)."""
+    return Folder.objects.create(account=account, name=name, special_use=use, uidvalidity=1, synced_at=timezone.now())
+
+
+def cached_message(folder: Folder, uid: int, **fields) -> MessageSummary:
+    """A cached envelope: subject, sender and date from the UID, read, unless ``fields`` say."""
+    values = {
+        "subject": f"Message {uid}",
+        "from_name": f"Sender {uid}",
+        "from_address": f"sender{uid}@example.test",
+        "date": datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=uid),
+        "seen": True,
+    }
+    return MessageSummary.objects.create(folder=folder, uid=uid, **(values | fields))

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 
 from tests.factories import MailAccountFactory, UserFactory
 from tests.helpers import sign_in
-from tests.webmail.mailbox.helpers import sync_account
+from tests.webmail.mailbox.helpers import cached_folder, cached_message, sync_account
 from webmail.mailbox import listing, sync
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.mailbox.views import pages
@@ -54,22 +54,6 @@ def lister(account) -> Client:
     return sign_in(Client(), account.user)
 
 
-def folder(account, name: str = "INBOX", use: str = SpecialUse.INBOX) -> Folder:
-    """A folder as a complete sync leaves it (its count kept by the sync)."""
-    return Folder.objects.create(account=account, name=name, special_use=use, uidvalidity=1, synced_at=timezone.now())
-
-
-def add(folder: Folder, uid: int, **fields) -> MessageSummary:
-    values = {
-        "subject": f"Message {uid}",
-        "from_name": f"Sender {uid}",
-        "from_address": f"sender{uid}@example.test",
-        "date": datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=uid),
-        "seen": True,
-    }
-    return MessageSummary.objects.create(folder=folder, uid=uid, **(values | fields))
-
-
 def counted(folder: Folder) -> Folder:
     folder.total = folder.messages.count()
     folder.unread = folder.messages.filter(seen=False).count()
@@ -86,12 +70,12 @@ def squeezed(html: str) -> str:
 
 
 def test_a_row_shows_its_marks_sender_subject_attachment_date_and_links(account, lister):
-    inbox = folder(account)
-    sent = folder(account, "Sent", SpecialUse.SENT)
-    add(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>")
-    add(inbox, 2, subject='<b>Hi & "you"</b>', from_name="<script>alert(1)</script>", thread_key="<t@x>")
-    add(inbox, 3, subject="", from_name="", from_address="", date=None)
-    add(sent, 1, thread_key="<t@x>", to="Rita <rita@example.test>")
+    inbox = cached_folder(account)
+    sent = cached_folder(account, "Sent", SpecialUse.SENT)
+    cached_message(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>")
+    cached_message(inbox, 2, subject='<b>Hi & "you"</b>', from_name="<script>alert(1)</script>", thread_key="<t@x>")
+    cached_message(inbox, 3, subject="", from_name="", from_address="", date=None)
+    cached_message(sent, 1, thread_key="<t@x>", to="Rita <rita@example.test>")
     counted(inbox)
     counted(sent)
 
@@ -125,9 +109,9 @@ def test_a_row_shows_its_marks_sender_subject_attachment_date_and_links(account,
 
 
 def test_todays_mail_shows_the_time_in_the_users_zone(account, lister):
-    inbox = folder(account)
+    inbox = cached_folder(account)
     now = timezone.now().replace(microsecond=0)
-    add(inbox, 1, date=now)
+    cached_message(inbox, 1, date=now)
     counted(inbox)
     html = lister.get(reverse("mailbox:folder", args=[inbox.pk])).content.decode()
     local = timezone.localtime(now, account.user.zone)
@@ -139,14 +123,14 @@ def test_todays_mail_shows_the_time_in_the_users_zone(account, lister):
 
 @pytest.mark.parametrize(("selectable", "show_folder"), [(True, False), (False, False), (False, True)])
 def test_the_rows_are_what_the_old_template_made(account, selectable, show_folder):
-    inbox = folder(account)
-    archive = folder(account, "Archive <old>", SpecialUse.ARCHIVE)
+    inbox = cached_folder(account)
+    archive = cached_folder(account, "Archive <old>", SpecialUse.ARCHIVE)
     now = timezone.now()
-    add(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>", date=now)
-    add(inbox, 2, subject='<i>"quoted" & more</i>', from_name="Zoë <z@x>", thread_key="<t@x>")
-    add(inbox, 3, subject="", from_name="", date=None, flagged=True)
-    add(archive, 4, thread_key="<t@x>", date=now - timedelta(days=400), seen=False)
-    add(archive, 5, date=datetime(2026, 7, 4, 3, 59, 59, 123456, tzinfo=UTC))  # summer time, microseconds
+    cached_message(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>", date=now)
+    cached_message(inbox, 2, subject='<i>"quoted" & more</i>', from_name="Zoë <z@x>", thread_key="<t@x>")
+    cached_message(inbox, 3, subject="", from_name="", date=None, flagged=True)
+    cached_message(archive, 4, thread_key="<t@x>", date=now - timedelta(days=400), seen=False)
+    cached_message(archive, 5, date=datetime(2026, 7, 4, 3, 59, 59, 123456, tzinfo=UTC))  # summer time, microseconds
     rows = list(MessageSummary.objects.filter(folder__account=account).select_related("folder").order_by("uid"))
     zone = account.user.zone
     pages.decorate(rows, account, zone)
@@ -166,11 +150,11 @@ def test_every_window_of_rows_is_what_offset_paging_gives(account, monkeypatch, 
     ``folder.messages.all()[bottom:top]``, whichever way each page is found."""
     monkeypatch.setattr(listing, "ANCHOR_FROM", 1)  # look the first row up even one row down
     monkeypatch.setattr(listing, "MILESTONE_EVERY", every)
-    box = folder(account)
+    box = cached_folder(account)
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for uid in range(1, 38):
         when = None if uid % 11 == 0 else base + timedelta(hours=uid // 3)  # three to a date
-        add(box, uid, date=when)
+        cached_message(box, uid, date=when)
     counted(box)
     if not complete:
         box.backfill_below = 1
@@ -186,9 +170,9 @@ def test_every_window_of_rows_is_what_offset_paging_gives(account, monkeypatch, 
 def test_deep_pages_start_from_milestones_kept_until_the_rows_change(account, monkeypatch):
     monkeypatch.setattr(listing, "ANCHOR_FROM", 10)
     monkeypatch.setattr(listing, "MILESTONE_EVERY", 10)
-    box = folder(account)
+    box = cached_folder(account)
     for uid in range(1, 101):
-        add(box, uid)
+        cached_message(box, uid)
     counted(box)
     box.uidnext = 101
     box.save()
@@ -202,7 +186,7 @@ def test_deep_pages_start_from_milestones_kept_until_the_rows_change(account, mo
     assert "OFFSET 5" in deep[0]["sql"], "read on from the milestone at row 30"
 
     # A new message on top: every row moves one down, and the folder's next key is new.
-    add(box, 101, date=datetime(2027, 1, 1, tzinfo=UTC))
+    cached_message(box, 101, date=datetime(2027, 1, 1, tzinfo=UTC))
     counted(box)
     box.uidnext = 102
     box.save()
@@ -217,7 +201,7 @@ def test_deep_pages_start_from_milestones_kept_until_the_rows_change(account, mo
 
 def test_pages_link_each_other_and_show_the_right_rows(account, lister, monkeypatch):
     monkeypatch.setattr(listing, "ANCHOR_FROM", 0)
-    inbox = folder(account)
+    inbox = cached_folder(account)
     MessageSummary.objects.bulk_create(
         MessageSummary(
             folder=inbox,
@@ -241,10 +225,10 @@ def test_pages_link_each_other_and_show_the_right_rows(account, lister, monkeypa
 
 
 def test_a_page_costs_the_same_few_queries_whatever_its_rows(account, lister, django_assert_max_num_queries):
-    inbox = folder(account)
-    folder(account, "Sent", SpecialUse.SENT)
+    inbox = cached_folder(account)
+    cached_folder(account, "Sent", SpecialUse.SENT)
     url = reverse("mailbox:folder", args=[inbox.pk])
-    add(inbox, 1, thread_key="<t@x>")
+    cached_message(inbox, 1, thread_key="<t@x>")
     counted(inbox)
     lister.get(url)
     with CaptureQueriesContext(connection) as one:
@@ -264,10 +248,10 @@ def test_a_page_costs_the_same_few_queries_whatever_its_rows(account, lister, dj
 
 
 def test_the_sidebar_links_and_counts_come_from_the_view(account, lister):
-    inbox = folder(account)
-    folder(account, "Projects", SpecialUse.NONE)
-    add(inbox, 1, seen=False)
-    add(inbox, 2, seen=False)
+    inbox = cached_folder(account)
+    cached_folder(account, "Projects", SpecialUse.NONE)
+    cached_message(inbox, 1, seen=False)
+    cached_message(inbox, 2, seen=False)
     counted(inbox)
     html = lister.get(reverse("mailbox:folder", args=[inbox.pk])).content.decode()
     sidebar = html[html.index('class="plain folder-list"') : html.index("Manage folders")]
@@ -278,10 +262,10 @@ def test_the_sidebar_links_and_counts_come_from_the_view(account, lister):
 
 
 def test_search_results_still_show_their_folder(account, lister):
-    inbox = folder(account)
-    archive = folder(account, "Archive", SpecialUse.ARCHIVE)
-    add(inbox, 1, has_attachments=True)
-    add(archive, 2, has_attachments=True, subject="Old <news>")
+    inbox = cached_folder(account)
+    archive = cached_folder(account, "Archive", SpecialUse.ARCHIVE)
+    cached_message(inbox, 1, has_attachments=True)
+    cached_message(archive, 2, has_attachments=True, subject="Old <news>")
     counted(inbox)
     counted(archive)
     url = reverse("mailbox:search", args=[inbox.pk]) + "?attachments=1&scope=all"
@@ -292,8 +276,8 @@ def test_search_results_still_show_their_folder(account, lister):
 
 
 def test_statistics_are_refreshed_inside_a_transaction_without_breaking_it(account):
-    box = folder(account)
-    add(box, 1)
+    box = cached_folder(account)
+    cached_message(box, 1)
     sync.refresh_statistics()
     assert box.messages.count() == 1, "the connection still works"
 

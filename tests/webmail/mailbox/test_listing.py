@@ -18,8 +18,9 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from tests.factories import MailAccountFactory, UserFactory
+from tests.webmail.mailbox.helpers import cached_folder, cached_message
 from webmail.mailbox import listing
-from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
+from webmail.mailbox.models import MessageSummary, SpecialUse
 
 ZONE = "America/New_York"
 HOSTILE_SUBJECT = "<script>alert('subject')</script>"
@@ -40,35 +41,20 @@ def account(db):
     return MailAccountFactory(user=user)
 
 
-def make_folder(account, name: str, use: str) -> Folder:
-    return Folder.objects.create(account=account, name=name, special_use=use, uidvalidity=1, synced_at=timezone.now())
-
-
-def add(folder: Folder, uid: int, **fields) -> MessageSummary:
-    values = {
-        "subject": f"Message {uid}",
-        "from_name": f"Sender {uid}",
-        "from_address": f"sender{uid}@example.test",
-        "date": datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=uid),
-        "seen": True,
-    }
-    return MessageSummary.objects.create(folder=folder, uid=uid, **(values | fields))
-
-
 @pytest.fixture
 def rows(account) -> list[MessageSummary]:
     """Every kind of row: unread, flagged, attachment, conversation, hostile text, no subject,
     no sender, no date, today's, last year's, summer time with microseconds, non-ASCII."""
-    inbox = make_folder(account, "INBOX", SpecialUse.INBOX)
-    archive = make_folder(account, HOSTILE_FOLDER, SpecialUse.ARCHIVE)
+    inbox = cached_folder(account, "INBOX", SpecialUse.INBOX)
+    archive = cached_folder(account, HOSTILE_FOLDER, SpecialUse.ARCHIVE)
     now = timezone.now()
-    add(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>", date=now)
-    add(inbox, 2, subject=HOSTILE_SUBJECT, from_name=HOSTILE_SENDER, thread_key="<t@x>")
-    add(inbox, 3, subject="", from_name="", from_address="", date=None, flagged=True)
-    add(inbox, 4, subject="Größe & Übergröße — “quoted”", from_name="Zoë Müller", has_attachments=True)
-    add(inbox, 5, subject="{0} %(subject)s {{ m }}", from_name="", from_address="bare@example.test")
-    add(archive, 6, thread_key="<t@x>", date=now - timedelta(days=400), seen=False)
-    add(archive, 7, subject="会議", date=datetime(2026, 7, 4, 3, 59, 59, 123456, tzinfo=UTC), flagged=True)
+    cached_message(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>", date=now)
+    cached_message(inbox, 2, subject=HOSTILE_SUBJECT, from_name=HOSTILE_SENDER, thread_key="<t@x>")
+    cached_message(inbox, 3, subject="", from_name="", from_address="", date=None, flagged=True)
+    cached_message(inbox, 4, subject="Größe & Übergröße — “quoted”", from_name="Zoë Müller", has_attachments=True)
+    cached_message(inbox, 5, subject="{0} %(subject)s {{ m }}", from_name="", from_address="bare@example.test")
+    cached_message(archive, 6, thread_key="<t@x>", date=now - timedelta(days=400), seen=False)
+    cached_message(archive, 7, subject="会議", date=datetime(2026, 7, 4, 3, 59, 59, 123456, tzinfo=UTC), flagged=True)
     found = list(MessageSummary.objects.filter(folder__account=account).select_related("folder").order_by("uid"))
     return decorated(found, account)
 
