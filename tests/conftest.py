@@ -127,5 +127,3 @@ def owner_client(client, owner) -> Client:
 @pytest.fixture
 def teammate_client(client, teammate) -> Client:
     return sign_in(client, teammate)
-
-
