@@ -36,6 +36,7 @@ class Written:
     model: type[Model]
     columns: dict[str, str]  # name -> PostgreSQL type, in the order of a row's values
     key: tuple[str, ...] = ()  # the columns that find the row (and are not written)
+    fixed: tuple[str, ...] = ()  # columns written with one value for the whole batch
 
     @property
     def values(self) -> list[str]:
@@ -44,6 +45,19 @@ class Written:
     def unnest(self) -> str:
         arrays = ", ".join(f"%s::{kind}[]" for kind in self.columns.values())
         return f"unnest({arrays}) AS v ({', '.join(self.columns)})"
+
+    def sets(self, rows: str) -> str:
+        """The SET list: each row's values from the UNNESTed ``rows``, then the batch's own."""
+        q = postgres.column
+        return ", ".join(
+            [*(f"{q(name)} = {rows}.{name}" for name in self.values), *(f"{q(n)} = %s" for n in self.fixed)]
+        )
+
+    def batch(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The batch's values of the ``fixed`` columns, checked against them."""
+        if tuple(values) != self.fixed:
+            raise ValueError(f"{self.model.__name__}: {tuple(values)} written where {self.fixed} are described")
+        return values
 
 
 # A message is found by its id, and written only under the lease (``token``) it was sent under.
@@ -60,13 +74,15 @@ MESSAGES = Written(
         "sent_copy_due_at": "timestamptz",
     },
     key=("id", "token"),
+    fixed=("lease_owner", "lease_until", "phase"),
 )
-# Settled, a message is no longer anybody's: the same for all of a batch.
+# Settled, a message is no longer anybody's.
 RELEASED = {"lease_owner": "", "lease_until": None, "phase": Phase.NONE}
 RECIPIENTS = Written(
     Recipient,
     {"id": "bigint", "message_id": "uuid", "state": "text", "code": "int", "enhanced_code": "text", "reply": "text"},
     key=("id", "message_id"),
+    fixed=("updated_at",),
 )
 ATTEMPTS = Written(
     DeliveryAttempt,
@@ -130,7 +146,7 @@ def write_results(outcomes: list[EnvelopeOutcome], ledger: dict[str, Claimed]) -
         ids = [row[0] for row in rows.messages]
         leases = dict(OutgoingMessage.objects.filter(id__in=ids).values_list("id", "lease_owner"))
         owned = {pk for pk, token, *_values in rows.messages if leases.get(uuid.UUID(pk)) == token}
-        _update_in_groups(RECIPIENTS, [r for r in rows.recipients if r[1] in owned], {"updated_at": now})
+        _update_in_groups(RECIPIENTS, [r for r in rows.recipients if r[1] in owned], _stamped(now))
         DeliveryAttempt.objects.bulk_create(
             [
                 DeliveryAttempt(**dict(zip(ATTEMPTS.columns, row, strict=True)))
@@ -148,25 +164,22 @@ def settle_statement() -> str:
     one it was sent under. One round trip, where separate statements cost the worker a round
     trip (and its Python) each."""
     message, recipient, attempt = (postgres.table(w.model) for w in (MESSAGES, RECIPIENTS, ATTEMPTS))
-    q = postgres.column
-    messages = ", ".join(f"{q(name)} = m.{name}" for name in MESSAGES.values)
-    released = ", ".join(f"{q(name)} = %s" for name in RELEASED)
-    recipients = ", ".join(f"{q(name)} = v.{name}" for name in RECIPIENTS.values)
+    attempt_columns = ", ".join(postgres.column(name) for name in ATTEMPTS.columns)
     return f"""
 WITH m AS (
     SELECT * FROM {MESSAGES.unnest()}
 ), owned AS (
     SELECT o.id FROM {message} o JOIN m ON o.id = m.id AND o.lease_owner = m.token
 ), recipients AS (
-    UPDATE {recipient} r SET {recipients}, updated_at = %s
+    UPDATE {recipient} r SET {RECIPIENTS.sets("v")}
     FROM {RECIPIENTS.unnest()}
     WHERE r.id = v.id AND v.message_id IN (SELECT id FROM owned)
 ), attempts AS (
-    INSERT INTO {attempt} ({", ".join(q(name) for name in ATTEMPTS.columns)})
+    INSERT INTO {attempt} ({attempt_columns})
     SELECT * FROM {ATTEMPTS.unnest()}
     WHERE v.message_id IN (SELECT id FROM owned)
 )
-UPDATE {message} o SET {messages}, {released}
+UPDATE {message} o SET {MESSAGES.sets("m")}
 FROM m WHERE o.id = m.id AND o.lease_owner = m.token"""  # noqa: S608 - names from the models
 
 
@@ -176,7 +189,13 @@ def settle_parameters(rows: Rows, now: datetime) -> list[Any]:
         _arrays(w, table_rows)
         for w, table_rows in ((MESSAGES, rows.messages), (RECIPIENTS, rows.recipients), (ATTEMPTS, rows.attempts))
     )
-    return [*m, now, *r, *a, *(postgres.plain(value) for value in RELEASED.values())]
+    recipients_fixed, messages_fixed = RECIPIENTS.batch(_stamped(now)), MESSAGES.batch(RELEASED)
+    return [*m, *recipients_fixed.values(), *r, *a, *(postgres.plain(value) for value in messages_fixed.values())]
+
+
+def _stamped(now: datetime) -> dict[str, Any]:
+    """A recipient's answer is stamped with the time of its batch."""
+    return {"updated_at": now}
 
 
 def _arrays(written: Written, rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
@@ -195,7 +214,8 @@ def _update_in_groups(written: Written, rows: list[tuple[Any, ...]], fixed: dict
     for row in rows:
         groups.setdefault(row[offset:], []).append(row[0])
     for values, ids in groups.items():
-        written.model._default_manager.filter(pk__in=ids).update(**dict(zip(names, values, strict=True)), **fixed)
+        changes = dict(zip(names, values, strict=True))
+        written.model._default_manager.filter(pk__in=ids).update(**changes, **written.batch(fixed))
 
 
 # -- the marks, and the leases --------------------------------------------------------------------
