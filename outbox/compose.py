@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Identity, User
+from outbox import delivery, tasks
 from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind
 
 log = logging.getLogger(__name__)
@@ -306,8 +307,6 @@ def _one_sender_at_a_time(user: User) -> None:
 
 def resend(user: User, message: OutgoingMessage) -> OutgoingMessage | None:
     """``delivery.resend``, counted against the per-user limit like any other message."""
-    from outbox import delivery
-
     with transaction.atomic():
         _one_sender_at_a_time(user)
         check_rate(user, timezone.now())
@@ -316,8 +315,6 @@ def resend(user: User, message: OutgoingMessage) -> OutgoingMessage | None:
 
 def enqueue(user: User, draft: Draft) -> OutgoingMessage:
     """Store the message and its recipients in one transaction; the worker is told on commit."""
-    from outbox.tasks import announce_stored  # the task module imports this package's modules, not the reverse
-
     if draft.identity.user_id != user.pk:
         raise SendRefused(_("You can only send from your own addresses."))
     draft = draft.deduplicated()
@@ -363,5 +360,5 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
             Recipient(message=message, address=mailbox.address, display_name=mailbox.display_name[:200], kind=kind)
             for kind, mailbox in recipients
         )
-        transaction.on_commit(lambda: announce_stored(message))
+        transaction.on_commit(lambda: tasks.announce_stored(message))
     return message

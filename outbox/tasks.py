@@ -88,8 +88,3 @@ def try_publish(task: Task, message_id: str, countdown: float = 0) -> bool:
         log.warning("could not publish %s for %s; the sweeper will pick it up", task.name, message_id, exc_info=True)
         return False
     return True
-
-
-# The old names, for callers outside the outbox app (bench/submission.py).
-publish = announce_stored
-ring = try_publish

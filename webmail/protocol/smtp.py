@@ -2,7 +2,7 @@
 
 What the server says is kept word for word (code, enhanced status code, text) for the attempt
 log; what it means for a recipient (accepted, deferred, rejected) is decided here, and what it
-means for the message is decided by ``outbox.delivery``. Logging in is
+means for the message is decided by ``outbox.delivery.outcomes``. Logging in is
 ``webmail.protocol.smtp_login`` (its public names are re-exported here).
 """
 
