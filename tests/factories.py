@@ -59,20 +59,36 @@ class IdentityFactory(factory.django.DjangoModelFactory):
     display_name = factory.LazyAttribute(lambda o: o.user.full_name)
 
 
-def user_on_test_servers(mail_account, dovecot, pki, *, smtp_host: str, smtp_port: int, security: str = "starttls"):
-    """A user, their MailAccount on the test Dovecot and the given submission server (trusting
-    the test CA), and a default identity for their address: someone who can read and send."""
-    user = UserFactory(email=mail_account.address, full_name="Sally Sender")
-    account = MailAccountFactory(
+def account_on_test_servers(
+    mail_account, dovecot, pki, *, smtp_host: str = "", smtp_port: int = 0, security: str = "starttls", **user_fields
+):
+    """A MailAccount (and its user, with ``user_fields``) for a fresh Dovecot user over implicit
+    TLS, trusting the test CA; with ``smtp_host``, sending through that submission server."""
+    user = UserFactory(email=mail_account.address, **user_fields)
+    smtp = {"smtp_host": smtp_host, "smtp_port": smtp_port, "smtp_security": security} if smtp_host else {}
+    return MailAccountFactory(
         user=user,
         password=mail_account.password,
         imap_host=dovecot.host,
         imap_port=dovecot.imaps_port,
         imap_security="tls",
+        ca_certificates=pki.ca_pem,
+        **smtp,
+    )
+
+
+def user_on_test_servers(mail_account, dovecot, pki, *, smtp_host: str, smtp_port: int, security: str = "starttls"):
+    """A user, their MailAccount on the test Dovecot and the given submission server (trusting
+    the test CA), and a default identity for their address: someone who can read and send."""
+    account = account_on_test_servers(
+        mail_account,
+        dovecot,
+        pki,
         smtp_host=smtp_host,
         smtp_port=smtp_port,
-        smtp_security=security,
-        ca_certificates=pki.ca_pem,
+        security=security,
+        full_name="Sally Sender",
     )
+    user = account.user
     IdentityFactory(user=user, account=account, address=user.email, display_name=user.full_name)
     return user

@@ -1,5 +1,5 @@
 """Helpers every test package uses: a TOTP device for a user, its current code, a signed-in
-test client, a mail account on the test servers."""
+test client."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 
 from accounts.devices import AuthenticatorDevice, new_totp_key
-from accounts.models import MailAccount, Security, User
-from tests.factories import MailAccountFactory, UserFactory
+from accounts.models import User
 
 
 def enrol_totp(user: User) -> AuthenticatorDevice:
@@ -32,23 +31,3 @@ def sign_in(client: Client, user: User, *, verified: bool = True) -> Client:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
-
-
-def account_on_test_servers(mail_account, dovecot, pki, smtp_server=None, **user_fields) -> MailAccount:
-    """A MailAccount (and its user, named by ``user_fields``) for a fresh Dovecot user, over
-    implicit TLS, trusting the test CA; with ``smtp_server``, sending through it (STARTTLS)."""
-    user = UserFactory(email=mail_account.address, **user_fields)
-    smtp = (
-        {"smtp_host": smtp_server.host, "smtp_port": smtp_server.port, "smtp_security": Security.STARTTLS}
-        if smtp_server is not None
-        else {}
-    )
-    return MailAccountFactory(
-        user=user,
-        password=mail_account.password,
-        imap_host=dovecot.host,
-        imap_port=dovecot.imaps_port,
-        imap_security=Security.TLS,
-        ca_certificates=pki.ca_pem,
-        **smtp,
-    )

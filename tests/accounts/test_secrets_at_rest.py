@@ -24,7 +24,7 @@ from outbox.models import MessageState, OutgoingMessage
 from outbox.tasks import sweep
 from tests.factories import IdentityFactory, UserFactory
 from tests.helpers import sign_in
-from tests.outbox.conftest import queue_message, until
+from tests.outbox.helpers import queue_message, until
 from tests.servers.celery_worker import CeleryWorker, database_url, publishing_to
 from tests.servers.net import free_port
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from outbox import delivery
 from outbox.compose import Attachment
 from outbox.models import DeliveryAttempt, MessageState, OutgoingMessage
-from tests.outbox.conftest import queue_message
+from tests.outbox.helpers import queue_message
 
 MIB = 1024 * 1024
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from outbox import delivery
 from outbox.compose import parse_addresses
 from outbox.models import DeliveryAttempt, MessageState, OutgoingMessage, Phase, RecipientState
-from tests.outbox.conftest import queue_message
+from tests.outbox.helpers import queue_message
 
 
 def test_a_queued_message_is_submitted_and_recorded(sender, smtp_server, django_capture_on_commit_callbacks):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from outbox.models import Doorbell, MessageState, OutgoingMessage
 from outbox.tasks import DOORBELL_PATIENCE
 from tests.factories import user_on_test_servers
-from tests.outbox.conftest import queue_message, redis_worker, until
+from tests.outbox.helpers import queue_message, redis_worker, until
 from tests.servers.celery_worker import publishing_to
 from tests.servers.fixtures import MailAccount
 

@@ -19,7 +19,7 @@ import pytest
 from outbox import delivery, sentcopy
 from outbox.models import DeliveryAttempt, MessageState, RecipientState, SentCopy
 from tests.factories import user_on_test_servers
-from tests.outbox.conftest import queue_message
+from tests.outbox.helpers import queue_message
 from tests.servers.dovecot import Dovecot
 from tests.servers.fixtures import MailAccount
 from tests.servers.postfix import Postfix

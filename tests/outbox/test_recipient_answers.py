@@ -10,7 +10,7 @@ from django.urls import reverse
 from outbox import delivery
 from outbox.models import RecipientState
 from tests.helpers import sign_in
-from tests.outbox.conftest import queue_message
+from tests.outbox.helpers import queue_message
 
 
 def recipients_table(page: str) -> str:

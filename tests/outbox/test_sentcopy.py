@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from outbox import delivery, sentcopy
 from outbox.models import OutgoingMessage, SentCopy
-from tests.outbox.conftest import queue_message
+from tests.outbox.helpers import queue_message
 from tests.servers.fixtures import free_port
 
 

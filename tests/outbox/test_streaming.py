@@ -13,7 +13,7 @@ from accounts.models import MailAccount
 from outbox import delivery
 from outbox.compose import Attachment
 from outbox.models import MessageState, OutgoingMessage, RecipientState
-from tests.outbox.conftest import queue_message
+from tests.outbox.helpers import queue_message
 from webmail.protocol import smtp
 
 

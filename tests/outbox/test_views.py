@@ -22,7 +22,7 @@ from outbox import delivery
 from outbox.models import DeliveryAttempt, MessageState, OutgoingMessage, RecipientState
 from tests.factories import IdentityFactory, MailAccountFactory
 from tests.helpers import sign_in
-from tests.outbox.conftest import queue_message
+from tests.outbox.helpers import queue_message
 
 COMPOSE = reverse("outbox:compose")
 LIST = reverse("outbox:list")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from outbox import tasks
 from outbox.models import MessageState, OutgoingMessage
 from tests.helpers import sign_in
-from tests.outbox.conftest import FAST, identity_of, queue_message, redis_worker, until
+from tests.outbox.helpers import FAST, identity_of, queue_message, redis_worker, until
 from tests.servers.celery_worker import publishing_to
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import account_on_test_servers
+from tests.factories import account_on_test_servers
 
 
 @pytest.fixture

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from outbox import bounces
 from outbox.models import OutgoingMessage, Recipient, RecipientState
 from tests.factories import IdentityFactory, MailAccountFactory
+from tests.outbox.helpers import queue_message, report
 from tests.webmail.mailbox.helpers import sync_account
 from webmail.protocol import dsn
-
-REPORTS = Path(__file__).parent / "reports"
-
-
-def report(name: str, message: OutgoingMessage | None = None, envid: str | None = None) -> bytes:
-    raw = (REPORTS / name).read_text()
-    raw = raw.replace("{ENVID}", envid if envid is not None else str(message.pk) if message else "")
-    raw = raw.replace("{MESSAGE_ID}", message.message_id if message else "<none@x>")
-    return raw.replace("\n", "\r\n").encode()
 
 
 @pytest.fixture
@@ -40,19 +30,6 @@ def sent(db):
     for address in ("nobody@example.test", "slow@example.test", "fine@example.test"):
         Recipient.objects.create(message=message, address=address, kind="to", state=RecipientState.ACCEPTED)
     return message
-
-
-def test_a_postfix_bounce_is_parsed():
-    parsed = dsn.parse(report("postfix-bounce.eml", envid="ENV-1"))
-    assert parsed.envelope_id == "ENV-1"
-    assert parsed.reporting_mta == "dns; mail.example.test"
-    (status,) = parsed.recipients
-    assert (status.address, status.action, status.status) == ("nobody@example.test", "failed", "5.1.1")
-    assert status.diagnostic.startswith("smtp; 550 5.1.1")
-
-
-def test_an_ordinary_message_is_not_a_report():
-    assert dsn.parse(b"Subject: hi\r\n\r\nhello\r\n") is None
 
 
 def test_a_bounce_marks_the_recipient_bounced_by_envelope_id(sent):
@@ -100,7 +77,6 @@ def test_a_garbled_report_is_ignored_safely(sent):
 
 def test_a_bounce_arriving_in_the_inbox_is_matched_during_sync(sender, dovecot, smtp_server):
     from outbox import delivery
-    from tests.outbox.conftest import queue_message
 
     message = queue_message(sender, to="nobody@example.test, fine@example.test")
     delivery.deliver(str(message.pk))
