@@ -13,6 +13,7 @@ import email.header
 import email.policy
 import logging
 import mimetypes
+import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -68,6 +69,9 @@ class Draft:
     attachments: list[Attachment] = field(default_factory=list)
     send_at: datetime | None = None
     delivery_receipt: bool = False
+    # An answer's thread headers (see outbox.replies): Message-IDs, "<...@...>" each.
+    in_reply_to: str = ""
+    references: str = ""
 
     @property
     def recipients(self) -> list[tuple[str, Mailbox]]:
@@ -125,6 +129,22 @@ def _decoded_words(value: str) -> str:
         return str(email.header.make_header(email.header.decode_header(value)))
     except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
         return ""
+
+
+# <left@right>: printable ASCII without "<", ">" or a second "@" (RFC 5322 3.6.4, a little wider).
+MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f\x41-\x7e]+@[\x21-\x3b\x3d\x3f\x41-\x7e]+>")
+MAX_REFERENCES_LENGTH = 4000
+
+
+def check_message_ids(value: str, *, many: bool) -> str:
+    """A header value of Message-IDs (``<left@right>``, printable ASCII, space separated): one
+    for In-Reply-To, any number for References. Anything else is refused, never repaired."""
+    ids = value.split()
+    if not ids:
+        return ""
+    if (not many and len(ids) > 1) or len(value) > MAX_REFERENCES_LENGTH or not all(map(MESSAGE_ID.fullmatch, ids)):
+        raise ValidationError(_("The message this answers could not be named safely."))
+    return " ".join(ids)
 
 
 def parse_addresses(raw: str) -> list[Mailbox]:
@@ -196,6 +216,10 @@ def build_mime(draft: Draft, *, now: datetime) -> tuple[bytes, str]:
     message["Date"] = format_datetime(now)
     message_id = make_msgid(domain=identity.address.rsplit("@", 1)[1])
     message["Message-ID"] = message_id
+    if draft.in_reply_to:
+        message["In-Reply-To"] = draft.in_reply_to
+    if draft.references:
+        message["References"] = draft.references
     message["MIME-Version"] = "1.0"
     body = draft.body
     if identity.signature:
@@ -222,6 +246,9 @@ def _check_headers(raw: bytes, draft: Draft) -> None:
         counts[name.lower()] = counts.get(name.lower(), 0) + 1
     expected = {"from", "date", "message-id", "mime-version", "content-type"}
     allowed = expected | {"to", "cc", "subject", "content-transfer-encoding"}
+    # An answer's two thread headers, and only when the draft has them.
+    allowed |= {"in-reply-to"} if draft.in_reply_to else set()
+    allowed |= {"references"} if draft.references else set()
     if not expected <= set(counts) or set(counts) - allowed or any(n > 1 for n in counts.values()):
         raise ValidationError(_("The message headers could not be built safely."))
 

@@ -18,6 +18,7 @@ from outbox.compose import (
     Attachment,
     Draft,
     check_header_text,
+    check_message_ids,
     estimated_size,
     guess_content_type,
     one_line,
@@ -94,6 +95,9 @@ class ComposeForm(forms.Form):
     )
     attachments = MultipleFileField(label=gettext_lazy("Attachments"), required=False)
     delivery_receipt = forms.BooleanField(label=gettext_lazy("Request a delivery receipt"), required=False)
+    # An answer's thread headers, carried through the form as the composer page set them.
+    in_reply_to = forms.CharField(required=False, max_length=998, widget=forms.HiddenInput)
+    references = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
     send_at = LocalDateTimeField(
         label=gettext_lazy("Send later"),
         required=False,
@@ -108,7 +112,7 @@ class ComposeForm(forms.Form):
         identities = user.identities.select_related("account")
         self.fields["identity"].queryset = identities
         default = next((i for i in identities if i.is_default), None)
-        if default is not None:
+        if default is not None and not self.initial.get("identity"):
             self.fields["identity"].initial = default.pk
         self.max_message_bytes = settings.WEBMAIL_MAX_MESSAGE_BYTES
         self.too_large_text = too_large_text()
@@ -133,6 +137,12 @@ class ComposeForm(forms.Form):
 
     def clean_subject(self):
         return check_header_text(one_line(self.cleaned_data["subject"]), _("The subject"))
+
+    def clean_in_reply_to(self):
+        return check_message_ids(self.cleaned_data["in_reply_to"], many=False)
+
+    def clean_references(self):
+        return check_message_ids(self.cleaned_data["references"], many=True)
 
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]
@@ -183,4 +193,6 @@ class ComposeForm(forms.Form):
             ],
             send_at=data["send_at"],
             delivery_receipt=data["delivery_receipt"],
+            in_reply_to=data["in_reply_to"],
+            references=data["references"],
         )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import formataddr
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +22,13 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.http import HtmxRequest, SignedInRequest
-from outbox import compose, delivery, tasks
+from outbox import compose, delivery, replies, tasks
 from outbox.forms import ComposeForm
 from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind, RecipientState
+from webmail.mailbox import store
+from webmail.mailbox.message import read as read_message
+from webmail.mailbox.views import pages
+from webmail.protocol.mailservers import MailServerError
 
 PAGE_SIZE = 50
 POLL_SECONDS = 2
@@ -148,15 +153,53 @@ def recipients_summary(recipients: list[Recipient], shown: int = 3) -> str:
 # -- pages ------------------------------------------------------------------------------------
 
 
+def _answer(request: SignedInRequest) -> tuple[dict[str, object], str, int]:
+    """The composer's initial fields for answering the message the query names (``folder``,
+    ``uid``, ``how``: reply, all or forward): the user's own folder, or 404. Returns the fields,
+    a problem to show (the mail server did not answer) and the page's status."""
+    try:
+        how = replies.How(request.GET.get("how", replies.How.REPLY))
+        folder_id, uid = int(request.GET["folder"]), int(request.GET["uid"])
+    except (KeyError, ValueError):
+        raise Http404 from None
+    folder = pages.user_folder(request, folder_id)
+    try:
+        raw = store.load_raw(folder, pages.check_uid(uid))
+    except MailServerError as exc:
+        return {}, pages.server_problem(exc), 502
+    if raw is None:
+        raise Http404(_("This message is no longer on the server."))
+    parsed = read_message(raw)
+    original = replies.read_original(raw, parsed.text_body, parsed.html_body)
+    identities = list(request.user.identities.select_related("account"))
+    answer = replies.answer(original, identities, how, request.user.zone)
+    initial: dict[str, object] = {
+        "identity": answer.identity.pk if answer.identity else None,
+        "to": ", ".join(formataddr((m.display_name, m.address)) for m in answer.to),
+        "cc": ", ".join(formataddr((m.display_name, m.address)) for m in answer.cc),
+        "subject": answer.subject,
+        "body": answer.body,
+        "in_reply_to": answer.in_reply_to,
+        "references": answer.references,
+    }
+    return initial, "", 200
+
+
 @login_required
 def compose_view(request: SignedInRequest) -> HttpResponse:
     user = request.user
-    if not user.identities.exists():
-        status = 400 if request.method == "POST" else 200
-        return render(request, "outbox/no_identity.html", status=status)
     is_post = request.method == "POST"
-    form = ComposeForm(request.POST if is_post else None, request.FILES if is_post else None, user=user)
+    initial: dict[str, object] = {}
     status = 200
+    if not is_post and "folder" in request.GET:  # the message answered is the user's, or 404
+        initial, problem, status = _answer(request)
+        if problem:
+            messages.error(request, problem)
+    if not user.identities.exists():
+        return render(request, "outbox/no_identity.html", status=400 if is_post else 200)
+    form = ComposeForm(
+        request.POST if is_post else None, request.FILES if is_post else None, user=user, initial=initial
+    )
     if is_post:
         status = 400
         if form.is_valid():

@@ -216,3 +216,35 @@ def test_the_recipient_limit_counts_distinct_addresses(identity, teammate, setti
     with pytest.raises(SendRefused, match="at most 2 recipients"):
         enqueue(teammate, draft)
     assert OutgoingMessage.objects.count() == 0
+
+
+def test_an_answer_carries_in_reply_to_and_references_and_nothing_else_new(identity):
+    raw = mime_of(identity, in_reply_to="<m1@example.org>", references="<r0@example.org> <m1@example.org>")
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    assert (headers["In-Reply-To"], headers["References"]) == ("<m1@example.org>", "<r0@example.org> <m1@example.org>")
+    assert set(header_names(raw)) - set(header_names(mime_of(identity))) == {"in-reply-to", "references"}
+    assert "in-reply-to" not in header_names(mime_of(identity, references="<r0@example.org>"))
+
+
+@pytest.mark.parametrize(
+    ("value", "many", "ok"),
+    [
+        ("<a@b>", False, True),
+        ("<a.b-c$d@[127.0.0.1]>", False, True),
+        ("<a@b> <c@d>", True, True),
+        ("<a@b> <c@d>", False, False),
+        ("<a@b>\r\nBcc: eve@example.org", True, False),
+        ("<a@b@c>", False, False),
+        ("a@b", False, False),
+        ("<a b@c>", False, False),
+        ("<" + "x" * 4000 + "@b>", True, False),
+    ],
+)
+def test_thread_header_values_are_message_ids_or_refused(value, many, ok):
+    from outbox.compose import check_message_ids
+
+    if ok:
+        assert check_message_ids(value, many=many) == value
+    else:
+        with pytest.raises(ValidationError):
+            check_message_ids(value, many=many)

@@ -1,0 +1,125 @@
+"""Reply, reply all and forward from a message in the user's IMAP inbox (Dovecot), through the
+composer page, the outbox and the worker, to what the submission server receives."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+
+from django.test import Client
+from django.urls import reverse
+
+from outbox import delivery
+from outbox.models import OutgoingMessage
+from tests.factories import UserFactory
+from tests.helpers import sign_in
+from tests.webmail.mailbox.helpers import folder_named, sync_account
+
+
+def delivered(sender, dovecot, **headers: str) -> tuple[int, int]:
+    """A message from Ann to the sender, in their INBOX and its cache: (folder id, UID)."""
+    message = EmailMessage()
+    message["From"] = "Ann Author <ann@example.org>"
+    message["To"] = f"{sender.email}, Bob <bob@example.org>"
+    message["Subject"] = "Plans"
+    message["Message-ID"] = "<orig@example.org>"
+    message["References"] = "<root@example.org>"
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content("Shall we meet on Thursday?\n")
+    dovecot.deliver(sender.email, message.as_bytes())
+    account = sender.mail_accounts.get()
+    sync_account(account, ["INBOX"])
+    inbox = folder_named(account, "INBOX")
+    return inbox.pk, inbox.messages.get().uid
+
+
+def composer(client: Client, folder_id: int, uid: int, how: str):
+    return client.get(reverse("outbox:compose"), {"folder": folder_id, "uid": uid, "how": how})
+
+
+def submitted(client: Client, form, **changes: str):
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    return client.post(reverse("outbox:compose"), data | changes)
+
+
+def test_reply_all_from_the_inbox_reaches_everyone_in_the_thread(sender, dovecot, smtp_server):
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    page = composer(client, folder_id, uid, "all")
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert form.initial["to"] == "Ann Author <ann@example.org>"
+    assert form.initial["cc"] == "Bob <bob@example.org>"  # not the sender's own address
+    assert form.initial["subject"] == "Re: Plans"
+    assert "wrote:\n> Shall we meet on Thursday?" in form.initial["body"]
+    assert 'name="in_reply_to" value="&lt;orig@example.org&gt;"' in page.content.decode()
+
+    response = submitted(client, form, body="Thursday works.\n" + form.initial["body"])
+    message = OutgoingMessage.objects.get(user=sender)
+    assert response.status_code == 302
+    delivery.deliver(str(message.pk))
+    (received,) = smtp_server.wait_for(1)
+    sent = email.message_from_bytes(received.data, policy=email.policy.default)
+    assert sorted(received.rcpt_tos) == ["ann@example.org", "bob@example.org"]
+    assert (sent["In-Reply-To"], sent["References"]) == ("<orig@example.org>", "<root@example.org> <orig@example.org>")
+    assert sent["Subject"] == "Re: Plans"
+    assert "> Shall we meet on Thursday?" in sent.get_content()
+
+
+def test_forward_starts_without_recipients_or_thread_headers(sender, dovecot, smtp_server):
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    form = composer(client, folder_id, uid, "forward").context["form"]
+    assert (form.initial["to"], form.initial["subject"], form.initial["in_reply_to"]) == ("", "Fwd: Plans", "")
+    assert "Subject: Plans" in form.initial["body"] and "Shall we meet on Thursday?" in form.initial["body"]
+    submitted(client, form, to="carol@example.org")
+    delivery.deliver(str(OutgoingMessage.objects.get(user=sender).pk))
+    sent = email.message_from_bytes(smtp_server.wait_for(1)[0].data, policy=email.policy.default)
+    assert sent["In-Reply-To"] is None and sent["References"] is None and sent["Subject"] == "Fwd: Plans"
+
+
+def test_nobody_answers_a_message_in_someone_elses_folder(sender, dovecot):
+    folder_id, uid = delivered(sender, dovecot)
+    stranger = sign_in(Client(), UserFactory())
+    assert composer(stranger, folder_id, uid, "reply").status_code == 404
+    owner = sign_in(Client(), sender)
+    assert composer(owner, folder_id, uid + 1, "reply").status_code == 404  # no such message
+    assert composer(owner, folder_id, 2**32, "reply").status_code == 404
+    assert composer(owner, folder_id, uid, "explode").status_code == 404
+
+
+def test_forged_thread_headers_are_refused_and_nothing_is_queued(sender, dovecot):
+    client = sign_in(Client(), sender)
+    form = composer(client, *delivered(sender, dovecot), "reply").context["form"]
+    for forged in ("<a@b>\r\nBcc: eve@example.org", "<a@b> <c@d>", "not-an-id", "<a@b>>"):
+        response = submitted(client, form, in_reply_to=forged)
+        assert response.status_code == 400, forged
+    response = submitted(client, form, references="<a@b> Bcc: eve@example.org")
+    assert response.status_code == 400
+    assert not OutgoingMessage.objects.filter(user=sender).exists()
+
+
+def test_a_dead_mail_server_still_opens_the_composer_with_a_banner(sender, dovecot):
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    sender.mail_accounts.update(imap_port=1)  # nothing listens there: connection refused
+    page = composer(client, folder_id, uid, "reply")
+    assert page.status_code == 502
+    assert "The mail server did not answer" in page.content.decode()
+    assert page.context["form"].initial == {}  # an empty composer, still usable
+
+
+def test_the_reading_pane_and_the_conversation_offer_reply_reply_all_and_forward(sender, dovecot):
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    compose = reverse("outbox:compose")
+    summary = folder_named(sender.mail_accounts.get(), "INBOX").messages.get()
+    for url in (
+        reverse("mailbox:message", args=[folder_id, uid]),
+        reverse("mailbox:thread", args=[folder_id, summary.pk]),
+    ):
+        page = client.get(url).content.decode()
+        for how in ("reply", "all", "forward"):
+            assert f'href="{compose}?folder={folder_id}&amp;uid={uid}&amp;how={how}"' in page, (url, how)
