@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Identity, User
 from outbox import delivery, tasks
-from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind
+from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind, SentCopy
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,10 @@ class Draft:
     # An answer's thread headers (see outbox.replies): Message-IDs, "<...@...>" each.
     in_reply_to: str = ""
     references: str = ""
+    # The message answered or forwarded (its folder's id, its UID) and the flag it gets once
+    # this one is sent (outbox.answered).
+    answers: tuple[int, int] | None = None
+    answer_flag: str = ""
 
     @property
     def recipients(self) -> list[tuple[str, Mailbox]]:
@@ -340,6 +344,19 @@ def resend(user: User, message: OutgoingMessage) -> OutgoingMessage | None:
         return delivery.resend(message)
 
 
+def _answering(draft: Draft, now: datetime) -> dict[str, object]:
+    if draft.answers is None or not draft.answer_flag:
+        return {}
+    folder_id, uid = draft.answers
+    return {
+        "answers_folder_id": folder_id,
+        "answers_uid": uid,
+        "answer_flag": draft.answer_flag,
+        "answer_flag_state": SentCopy.PENDING,
+        "answer_flag_due_at": now,
+    }
+
+
 def enqueue(user: User, draft: Draft) -> OutgoingMessage:
     """Store the message and its recipients in one transaction; the worker is told on commit."""
     if draft.identity.user_id != user.pk:
@@ -382,6 +399,7 @@ def enqueue(user: User, draft: Draft) -> OutgoingMessage:
             due_at=due_at,
             scheduled=draft.send_at is not None and draft.send_at > now,
             expires_at=due_at + timedelta(seconds=settings.WEBMAIL_MESSAGE_LIFETIME_SECONDS),
+            **_answering(draft, now),
         )
         Recipient.objects.bulk_create(
             Recipient(message=message, address=mailbox.address, display_name=mailbox.display_name[:200], kind=kind)

@@ -27,8 +27,13 @@ from outbox.compose import (
     size_limit_text,
     too_large_text,
 )
+from outbox.models import AnswerFlag
+from outbox.replies import How
+from webmail.mailbox.models import Folder
+from webmail.protocol import imap
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+ANSWER_FLAGS = {How.REPLY: AnswerFlag.ANSWERED, How.REPLY_ALL: AnswerFlag.ANSWERED, How.FORWARD: AnswerFlag.FORWARDED}
 
 
 # Django cannot take several files in one field out of the box: the pattern from its
@@ -98,6 +103,12 @@ class ComposeForm(forms.Form):
     # An answer's thread headers, carried through the form as the composer page set them.
     in_reply_to = forms.CharField(required=False, max_length=998, widget=forms.HiddenInput)
     references = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    # The message answered ("<folder id>:<UID>", one of the user's own) and how: it is flagged
+    # \Answered or $Forwarded once this one is sent.
+    answers = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    how = forms.ChoiceField(
+        required=False, choices=[("", "")] + [(how.value, how.value) for how in How], widget=forms.HiddenInput
+    )
     send_at = LocalDateTimeField(
         label=gettext_lazy("Send later"),
         required=False,
@@ -143,6 +154,20 @@ class ComposeForm(forms.Form):
 
     def clean_references(self):
         return check_message_ids(self.cleaned_data["references"], many=True)
+
+    def clean_answers(self) -> tuple[int, int] | None:
+        value = self.cleaned_data["answers"]
+        if not value:
+            return None
+        folder_id, _colon, uid = value.partition(":")
+        try:
+            answers = int(folder_id), int(uid)
+        except ValueError:
+            answers = None
+        owned = answers is not None and Folder.objects.filter(pk=answers[0], account__user=self.user).exists()
+        if answers is None or not owned or not imap.is_uid(answers[1]):
+            raise ValidationError(_("The message this answers is not one of yours."))
+        return answers
 
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]
@@ -195,4 +220,6 @@ class ComposeForm(forms.Form):
             delivery_receipt=data["delivery_receipt"],
             in_reply_to=data["in_reply_to"],
             references=data["references"],
+            answers=data["answers"],
+            answer_flag=ANSWER_FLAGS.get(data["how"], "") if data["answers"] else "",
         )

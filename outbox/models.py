@@ -52,6 +52,13 @@ class SentCopy(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+class AnswerFlag(models.TextChoices):
+    """What the message an answer is about gets on the server once the answer is sent."""
+
+    ANSWERED = "\\Answered", _("answered")
+    FORWARDED = "$Forwarded", _("forwarded")
+
+
 class OutgoingMessageQuerySet(models.QuerySet["OutgoingMessage"]):
     def claimable(self, now: datetime) -> OutgoingMessageQuerySet:
         """Due messages a run may take, whatever their account's hold (on this table alone)."""
@@ -98,6 +105,18 @@ class OutgoingMessage(models.Model):
     sent_copy = models.CharField(max_length=10, choices=SentCopy.choices, default=SentCopy.NOT_NEEDED, blank=True)
     sent_copy_attempts = models.PositiveSmallIntegerField(default=0)
     sent_copy_due_at = models.DateTimeField(null=True, blank=True)
+    # The message this one answers (reply) or forwards, in the sender's mailbox: once this one is
+    # sent, it is flagged answer_flag there (outbox.answered), as the SentCopy states say.
+    answers_folder = models.ForeignKey(
+        "webmail.Folder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answers_uid = models.BigIntegerField(null=True, blank=True)
+    answer_flag = models.CharField(max_length=16, choices=AnswerFlag.choices, blank=True)
+    answer_flag_state = models.CharField(
+        max_length=10, choices=SentCopy.choices, default=SentCopy.NOT_NEEDED, blank=True
+    )
+    answer_flag_attempts = models.PositiveSmallIntegerField(default=0)
+    answer_flag_due_at = models.DateTimeField(null=True, blank=True)
 
     objects = OutgoingMessageQuerySet.as_manager()
 

@@ -20,7 +20,7 @@ from celery import Task, shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from outbox import delivery, sentcopy
+from outbox import answered, delivery, sentcopy
 from outbox.models import Doorbell, OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,13 @@ def sweep() -> None:
     ring_each(delivery.sweep())
     for message_id in sentcopy.due_copies():
         try_publish(save_sent_copy, message_id)
+    for message_id in answered.due():
+        try_publish(flag_original, message_id)
+
+
+@shared_task(ignore_result=True)
+def flag_original(message_id: str) -> None:
+    answered.flag_original(message_id)
 
 
 def announce_stored(message: OutgoingMessage) -> None:

@@ -181,6 +181,8 @@ def _answer(request: SignedInRequest) -> tuple[dict[str, object], str, int]:
         "body": answer.body,
         "in_reply_to": answer.in_reply_to,
         "references": answer.references,
+        "answers": f"{folder.pk}:{uid}",
+        "how": how.value,
     }
     return initial, "", 200
 

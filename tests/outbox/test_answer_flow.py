@@ -123,3 +123,79 @@ def test_the_reading_pane_and_the_conversation_offer_reply_reply_all_and_forward
         page = client.get(url).content.decode()
         for how in ("reply", "all", "forward"):
             assert f'href="{compose}?folder={folder_id}&amp;uid={uid}&amp;how={how}"' in page, (url, how)
+
+
+# -- the original is flagged once the answer is sent ------------------------------------------
+
+
+def test_a_sent_reply_flags_its_original_answered_once(sender, dovecot, smtp_server):
+    from outbox import answered
+    from tests.webmail.mailbox.helpers import server_flags
+
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    submitted(client, composer(client, folder_id, uid, "reply").context["form"])
+    message = OutgoingMessage.objects.get(user=sender)
+    assert answered.due() == []  # not before it is sent
+    delivery.deliver(str(message.pk))
+    assert answered.due() == [str(message.pk)]
+    answered.flag_original(str(message.pk))
+    assert b"\\Answered" in server_flags(dovecot, sender.email)[uid]
+    assert folder_named(sender.mail_accounts.get(), "INBOX").messages.get(uid=uid).answered
+    message.refresh_from_db()
+    assert (message.answer_flag_state, message.answer_flag_attempts) == ("done", 1)
+    answered.flag_original(str(message.pk))  # once: a second run finds nothing to do
+    message.refresh_from_db()
+    assert message.answer_flag_attempts == 1 and answered.due() == []
+
+
+def test_a_sent_forward_flags_its_original_forwarded_and_the_sweeper_publishes_it(
+    sender, dovecot, smtp_server, monkeypatch
+):
+    from outbox import answered, tasks
+    from tests.webmail.mailbox.helpers import server_flags
+
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    submitted(client, composer(client, folder_id, uid, "forward").context["form"], to="carol@example.org")
+    message = OutgoingMessage.objects.get(user=sender)
+    delivery.deliver(str(message.pk))
+    published: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        tasks, "try_publish", lambda task, message_id, countdown=0: published.append((task.name, message_id))
+    )
+    tasks.sweep()
+    assert ("outbox.tasks.flag_original", str(message.pk)) in published
+    answered.flag_original(str(message.pk))
+    flags = server_flags(dovecot, sender.email)[uid]
+    assert b"$Forwarded" in flags and b"\\Answered" not in flags
+
+
+def test_a_dead_mail_server_leaves_the_flag_for_later(sender, dovecot, smtp_server):
+    from outbox import answered
+
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    submitted(client, composer(client, folder_id, uid, "reply").context["form"])
+    message = OutgoingMessage.objects.get(user=sender)
+    delivery.deliver(str(message.pk))
+    sender.mail_accounts.update(imap_port=1)
+    answered.flag_original(str(message.pk))
+    message.refresh_from_db()
+    assert (message.state, message.answer_flag_state, message.answer_flag_attempts) == ("sent", "pending", 1)
+    assert answered.due() == []  # tried again after a pause, not at once
+
+
+def test_nobody_can_name_someone_elses_message_as_the_one_answered(sender, dovecot):
+    client = sign_in(Client(), sender)
+    form = composer(client, *delivered(sender, dovecot), "reply").context["form"]
+    other = UserFactory()
+    from tests.factories import MailAccountFactory
+    from webmail.mailbox.models import Folder
+
+    theirs = Folder.objects.create(account=MailAccountFactory(user=other), name="INBOX", uidvalidity=1)
+    for forged in (f"{theirs.pk}:1", "x:1", f"{form.initial['answers'].split(':')[0]}:{2**32}"):
+        response = submitted(client, form, answers=forged)
+        assert response.status_code == 400, forged
+        assert "The message this answers is not one of yours." in response.content.decode()
+    assert not OutgoingMessage.objects.filter(user=sender).exists()
