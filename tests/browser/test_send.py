@@ -106,3 +106,44 @@ def test_the_browser_refuses_a_message_too_large_before_uploading_it(page, live_
     page.get_by_role("button", name="Send").click()
     page.wait_for_url(re.compile(r"/outbox/[0-9a-f-]{36}/$"))
     assert OutgoingMessage.objects.get().subject == "The figures"
+
+
+def test_reply_from_the_reading_pane_answers_the_thread(
+    page, live_server, transactional_db, dovecot, smtp_server, mail_account, pki, settings
+):
+    from email.message import EmailMessage
+
+    from tests.webmail.mailbox.helpers import folder_named, sync_account
+
+    settings.WEBMAIL_UNDO_SECONDS = 0
+    smtp_server.add_user(mail_account.address, mail_account.password)
+    user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
+    original = EmailMessage()
+    original["From"] = "Ann Example <ann@example.test>"
+    original["To"] = user.email
+    original["Subject"] = "Lunch on Friday?"
+    original["Message-ID"] = "<lunch@example.test>"
+    original.set_content("The usual place at noon?\n")
+    dovecot.deliver(user.email, original.as_bytes())
+    account = user.mail_accounts.get()
+    sync_account(account, ["INBOX"])
+    inbox = folder_named(account, "INBOX")
+    sign_in_browser(page, live_server, user)
+
+    page.goto(reverse("mailbox:message", args=[inbox.pk, inbox.messages.get().uid]))
+    page.get_by_role("link", name="Reply", exact=True).click()
+    page.wait_for_url(re.compile(r"/outbox/compose/\?"))
+    expect(page.get_by_label("To")).to_have_value("Ann Example <ann@example.test>")
+    expect(page.get_by_label("Subject")).to_have_value("Re: Lunch on Friday?")
+    body = page.get_by_label("Message")
+    expect(body).to_have_value(re.compile(r"wrote:\n> The usual place at noon\?"))
+    body.press("Control+Home")
+    body.type("Yes, see you there.")
+    page.get_by_role("button", name="Send").click()
+
+    page.wait_for_url(re.compile(r"/outbox/[0-9a-f-]{36}/$"))
+    deliver_in_a_worker_thread(str(OutgoingMessage.objects.get().pk))
+    (received,) = smtp_server.wait_for(1)
+    assert received.rcpt_tos == ["ann@example.test"]
+    assert b"In-Reply-To: <lunch@example.test>" in received.data
+    assert b"Yes, see you there." in received.data.split(b"wrote:")[0]  # above the quote
