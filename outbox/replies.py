@@ -33,7 +33,9 @@ from django.utils.translation import gettext as _
 from inscriptis import get_text
 
 from accounts.models import Identity
-from outbox.compose import MAX_REFERENCES_LENGTH, MESSAGE_ID, Mailbox
+from outbox.compose import MAX_REFERENCES_LENGTH, MESSAGE_ID, Attachment, Mailbox, guess_content_type
+from webmail.mailbox.message import part_bytes
+from webmail.mailbox.message import read as read_message
 from webmail.protocol import headers
 
 # Reply prefixes in the languages mail clients write them in; one "Re: " replaces them all.
@@ -253,3 +255,15 @@ def answer(original: Original, identities: Sequence[Identity], how: How, zone: Z
         in_reply_to=original.message_id,
         references=references(original),
     )
+
+
+def forwarded_attachments(raw: bytes) -> list[Attachment]:
+    """The original's attachments, as they are on the server, for a forward to carry."""
+    attachments = []
+    for item in read_message(raw).attachments:
+        found = part_bytes(raw, item.index)
+        if found is not None:
+            part, data = found
+            content_type = guess_content_type(part.filename, part.content_type)
+            attachments.append(Attachment(filename=part.filename, content_type=content_type, data=data))
+    return attachments

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,9 +25,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.http import HtmxRequest, SignedInRequest
 from outbox import compose, delivery, replies, tasks
 from outbox.forms import ComposeForm
-from outbox.models import MessageState, OutgoingMessage, Recipient, RecipientKind, RecipientState
+from outbox.models import AnswerFlag, MessageState, OutgoingMessage, Recipient, RecipientKind, RecipientState
 from webmail.mailbox import store
 from webmail.mailbox.message import read as read_message
+from webmail.mailbox.models import Folder
 from webmail.mailbox.views import pages
 from webmail.protocol.mailservers import MailServerError
 
@@ -184,7 +186,21 @@ def _answer(request: SignedInRequest) -> tuple[dict[str, object], str, int]:
         "answers": f"{folder.pk}:{uid}",
         "how": how.value,
     }
+    if how == replies.How.FORWARD:
+        initial["forwarded"] = [f"{item.filename} ({filesizeformat(item.size)})" for item in parsed.attachments]
     return initial, "", 200
+
+
+def _with_forwarded_attachments(draft: compose.Draft) -> compose.Draft:
+    """A forward carries the original's attachments, fetched again from the server (the form
+    checked the original is the user's own)."""
+    if draft.answer_flag != AnswerFlag.FORWARDED or draft.answers is None:
+        return draft
+    folder = Folder.objects.select_related("account").get(pk=draft.answers[0])
+    raw = store.load_raw(folder, draft.answers[1])
+    if raw is not None:  # gone from the server meanwhile: the forward goes without them
+        draft.attachments = [*replies.forwarded_attachments(raw), *draft.attachments]
+    return draft
 
 
 @login_required
@@ -206,7 +222,10 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                message = compose.enqueue(user, form.draft())
+                message = compose.enqueue(user, _with_forwarded_attachments(form.draft()))
+            except MailServerError as exc:  # the original's attachments could not be fetched
+                form.add_error(None, pages.server_problem(exc))
+                status = 502
             except compose.SendRefused as exc:
                 form.add_error(None, str(exc))
             except ValidationError as exc:  # the headers could not be built safely
@@ -214,8 +233,9 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Queued."))
                 return redirect("outbox:detail", message_id=message.pk)
+    forwarded = initial.get("forwarded", [])
     with timezone.override(form.zone):
-        return render(request, "outbox/compose.html", {"form": form}, status=status)
+        return render(request, "outbox/compose.html", {"form": form, "forwarded": forwarded}, status=status)
 
 
 @_polled

@@ -199,3 +199,43 @@ def test_nobody_can_name_someone_elses_message_as_the_one_answered(sender, dovec
         assert response.status_code == 400, forged
         assert "The message this answers is not one of yours." in response.content.decode()
     assert not OutgoingMessage.objects.filter(user=sender).exists()
+
+
+def test_a_forward_carries_the_originals_attachments_from_the_server(sender, dovecot, smtp_server):
+    message = EmailMessage()
+    message["From"] = "Ann Author <ann@example.org>"
+    message["To"] = sender.email
+    message["Subject"] = "Report"
+    message["Message-ID"] = "<report@example.org>"
+    message.set_content("Attached.\n")
+    pdf = b"%PDF-1.4 " + bytes(range(256)) * 40
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename="Q3 report.pdf")
+    dovecot.deliver(sender.email, message.as_bytes())
+    account = sender.mail_accounts.get()
+    sync_account(account, ["INBOX"])
+    inbox = folder_named(account, "INBOX")
+    client = sign_in(Client(), sender)
+
+    page = composer(client, inbox.pk, inbox.messages.get().uid, "forward")
+    html = page.content.decode()
+    assert "Forwarded with it:" in html and "<li>Q3 report.pdf (10.3\xa0KB)</li>" in html  # as the pane estimates it
+    submitted(client, page.context["form"], to="carol@example.org")
+    delivery.deliver(str(OutgoingMessage.objects.get(user=sender).pk))
+    sent = email.message_from_bytes(smtp_server.wait_for(1)[0].data, policy=email.policy.default)
+    (attachment,) = list(sent.iter_attachments())
+    assert (attachment.get_filename(), attachment.get_content_type()) == ("Q3 report.pdf", "application/pdf")
+    assert attachment.get_content() == pdf
+
+
+def test_a_forward_whose_original_cannot_be_fetched_keeps_what_was_typed(sender, dovecot):
+    from django.core.cache import cache
+
+    client = sign_in(Client(), sender)
+    form = composer(client, *delivered(sender, dovecot), "forward").context["form"]
+    cache.clear()  # the original is no longer in the raw-message cache either
+    sender.mail_accounts.update(imap_port=1)
+    response = submitted(client, form, to="carol@example.org", body="Have a look.")
+    assert response.status_code == 502
+    assert "The mail server did not answer" in response.content.decode()
+    assert "Have a look." in response.content.decode() and "carol@example.org" in response.content.decode()
+    assert not OutgoingMessage.objects.filter(user=sender).exists()
