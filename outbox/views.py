@@ -233,9 +233,15 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Queued."))
                 return redirect("outbox:detail", message_id=message.pk)
-    forwarded = initial.get("forwarded", [])
+    context = {"form": form, "forwarded": initial.get("forwarded", []), "heading": _heading(form)}
     with timezone.override(form.zone):
-        return render(request, "outbox/compose.html", {"form": form, "forwarded": forwarded}, status=status)
+        return render(request, "outbox/compose.html", context, status=status)
+
+
+def _heading(form: ComposeForm) -> str:
+    how = str(form["how"].value() or "") if form["answers"].value() else ""
+    headings = {replies.How.REPLY.value: _("Reply"), replies.How.REPLY_ALL.value: _("Reply all")}
+    return headings.get(how, _("Forward") if how == replies.How.FORWARD.value else "")
 
 
 @_polled

@@ -147,3 +147,38 @@ def test_reply_from_the_reading_pane_answers_the_thread(
     assert received.rcpt_tos == ["ann@example.test"]
     assert b"In-Reply-To: <lunch@example.test>" in received.data
     assert b"Yes, see you there." in received.data.split(b"wrote:")[0]  # above the quote
+
+
+def test_keys_r_then_ctrl_enter_reply_and_send_but_not_while_typing(
+    page, live_server, transactional_db, dovecot, smtp_server, mail_account, pki, settings
+):
+    from email.message import EmailMessage
+
+    from tests.webmail.mailbox.helpers import folder_named, sync_account
+
+    settings.WEBMAIL_UNDO_SECONDS = 0
+    smtp_server.add_user(mail_account.address, mail_account.password)
+    user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
+    original = EmailMessage()
+    original["From"] = "Ann Example <ann@example.test>"
+    original["To"] = user.email
+    original["Subject"] = "Keys"
+    original.set_content("Press r.\n")
+    dovecot.deliver(user.email, original.as_bytes())
+    account = user.mail_accounts.get()
+    sync_account(account, ["INBOX"])
+    inbox = folder_named(account, "INBOX")
+    sign_in_browser(page, live_server, user)
+
+    page.goto(reverse("mailbox:message", args=[inbox.pk, inbox.messages.get().uid]))
+    page.keyboard.press("r")
+    page.wait_for_url(re.compile(r"/outbox/compose/\?.*how=reply"))
+    expect(page.get_by_role("heading", name="Reply", exact=True)).to_be_visible()
+    subject = page.get_by_label("Subject")
+    subject.press("End")
+    subject.type(" c")  # typed in a field: no shortcut (c would open a new composer)
+    expect(subject).to_have_value("Re: Keys c")
+    assert "how=reply" in page.url
+    page.get_by_label("Message").press("Control+Enter")
+    page.wait_for_url(re.compile(r"/outbox/[0-9a-f-]{36}/$"))
+    assert OutgoingMessage.objects.get().subject == "Re: Keys c"
