@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
+from email.message import EmailMessage
 
+import pytest
 from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -13,6 +15,7 @@ from outbox import delivery
 from outbox.models import MessageState, OutgoingMessage
 from tests.browser.helpers import sign_in_browser
 from tests.factories import IdentityFactory, MailAccountFactory, UserFactory, user_on_test_servers
+from tests.webmail.mailbox.helpers import folder_named, sync_account
 
 
 def deliver_in_a_worker_thread(message_id: str) -> None:
@@ -108,29 +111,34 @@ def test_the_browser_refuses_a_message_too_large_before_uploading_it(page, live_
     assert OutgoingMessage.objects.get().subject == "The figures"
 
 
-def test_reply_from_the_reading_pane_answers_the_thread(
-    page, live_server, transactional_db, dovecot, smtp_server, mail_account, pki, settings
-):
-    from email.message import EmailMessage
-
-    from tests.webmail.mailbox.helpers import folder_named, sync_account
-
+@pytest.fixture
+def reading(page, live_server, transactional_db, dovecot, smtp_server, mail_account, pki, settings):
+    """Opens, in the browser, a message from Ann in the INBOX of a user who can send; returns
+    a function of the message's subject and text."""
     settings.WEBMAIL_UNDO_SECONDS = 0
     smtp_server.add_user(mail_account.address, mail_account.password)
     user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
-    original = EmailMessage()
-    original["From"] = "Ann Example <ann@example.test>"
-    original["To"] = user.email
-    original["Subject"] = "Lunch on Friday?"
-    original["Message-ID"] = "<lunch@example.test>"
-    original.set_content("The usual place at noon?\n")
-    dovecot.deliver(user.email, original.as_bytes())
-    account = user.mail_accounts.get()
-    sync_account(account, ["INBOX"])
-    inbox = folder_named(account, "INBOX")
     sign_in_browser(page, live_server, user)
 
-    page.goto(reverse("mailbox:message", args=[inbox.pk, inbox.messages.get().uid]))
+    def open_message(subject: str, text: str, message_id: str = "") -> None:
+        original = EmailMessage()
+        original["From"] = "Ann Example <ann@example.test>"
+        original["To"] = user.email
+        original["Subject"] = subject
+        if message_id:
+            original["Message-ID"] = message_id
+        original.set_content(text)
+        dovecot.deliver(user.email, original.as_bytes())
+        account = user.mail_accounts.get()
+        sync_account(account, ["INBOX"])
+        inbox = folder_named(account, "INBOX")
+        page.goto(reverse("mailbox:message", args=[inbox.pk, inbox.messages.get().uid]))
+
+    return open_message
+
+
+def test_reply_from_the_reading_pane_answers_the_thread(page, reading, smtp_server):
+    reading("Lunch on Friday?", "The usual place at noon?\n", message_id="<lunch@example.test>")
     page.get_by_role("link", name="Reply", exact=True).click()
     page.wait_for_url(re.compile(r"/outbox/compose/\?"))
     expect(page.get_by_label("To")).to_have_value("Ann Example <ann@example.test>")
@@ -149,28 +157,8 @@ def test_reply_from_the_reading_pane_answers_the_thread(
     assert b"Yes, see you there." in received.data.split(b"wrote:")[0]  # above the quote
 
 
-def test_keys_r_then_ctrl_enter_reply_and_send_but_not_while_typing(
-    page, live_server, transactional_db, dovecot, smtp_server, mail_account, pki, settings
-):
-    from email.message import EmailMessage
-
-    from tests.webmail.mailbox.helpers import folder_named, sync_account
-
-    settings.WEBMAIL_UNDO_SECONDS = 0
-    smtp_server.add_user(mail_account.address, mail_account.password)
-    user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
-    original = EmailMessage()
-    original["From"] = "Ann Example <ann@example.test>"
-    original["To"] = user.email
-    original["Subject"] = "Keys"
-    original.set_content("Press r.\n")
-    dovecot.deliver(user.email, original.as_bytes())
-    account = user.mail_accounts.get()
-    sync_account(account, ["INBOX"])
-    inbox = folder_named(account, "INBOX")
-    sign_in_browser(page, live_server, user)
-
-    page.goto(reverse("mailbox:message", args=[inbox.pk, inbox.messages.get().uid]))
+def test_keys_r_then_ctrl_enter_reply_and_send_but_not_while_typing(page, reading):
+    reading("Keys", "Press r.\n")
     page.keyboard.press("r")
     page.wait_for_url(re.compile(r"/outbox/compose/\?.*how=reply"))
     expect(page.get_by_role("heading", name="Reply", exact=True)).to_be_visible()
