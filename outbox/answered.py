@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.crypto import SecretError
 from outbox.models import AnswerFlag, MessageState, OutgoingMessage, SentCopy
+from outbox.sentcopy import CLAIM_SECONDS, retry_after  # the same pace as the Sent copy's
 from webmail.mailbox.models import MessageSummary
 from webmail.protocol import imap
 from webmail.protocol.mailservers import MailServerError
@@ -23,8 +24,6 @@ from webmail.protocol.mailservers import MailServerError
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# While one worker flags, others leave the message alone for this long.
-CLAIM_SECONDS = 600
 
 
 def _pending(now: datetime):
@@ -57,7 +56,7 @@ def flag_original(message_id: str) -> None:
         OutgoingMessage.objects.filter(pk=message_id).update(
             answer_flag_state=SentCopy.FAILED if attempts >= MAX_ATTEMPTS else SentCopy.PENDING,
             answer_flag_attempts=attempts,
-            answer_flag_due_at=now + timedelta(seconds=min(3600, 30 * 2**attempts)),
+            answer_flag_due_at=now + retry_after(attempts),
         )
         return
     if message.answer_flag == AnswerFlag.ANSWERED:  # the cache keeps \Answered, not keywords

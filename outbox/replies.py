@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -34,7 +34,7 @@ from inscriptis import get_text
 
 from accounts.models import Identity
 from outbox.compose import MAX_REFERENCES_LENGTH, MESSAGE_ID, Attachment, Mailbox, guess_content_type
-from webmail.mailbox.message import part_bytes
+from webmail.mailbox.message import parts_bytes
 from webmail.mailbox.message import read as read_message
 from webmail.protocol import headers
 
@@ -90,8 +90,8 @@ def _ids(value: str) -> list[str]:
 def read_original(raw: bytes, text: str, html: str) -> Original:
     """The original's headers from ``raw``; ``text`` and ``html`` are its bodies as the reading
     pane has them (``webmail.mailbox.message.read``), the text preferred for quoting."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    # The headers only: the bodies come from the reading pane's parse.
+    message = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
 
     def value(name: str) -> str:
         item = message.get(name)
@@ -259,11 +259,8 @@ def answer(original: Original, identities: Sequence[Identity], how: How, zone: Z
 
 def forwarded_attachments(raw: bytes) -> list[Attachment]:
     """The original's attachments, as they are on the server, for a forward to carry."""
-    attachments = []
-    for item in read_message(raw).attachments:
-        found = part_bytes(raw, item.index)
-        if found is not None:
-            part, data = found
-            content_type = guess_content_type(part.filename, part.content_type)
-            attachments.append(Attachment(filename=part.filename, content_type=content_type, data=data))
-    return attachments
+    indexes = {item.index for item in read_message(raw).attachments}
+    return [
+        Attachment(filename=part.filename, content_type=guess_content_type(part.filename, part.content_type), data=data)
+        for part, data in parts_bytes(raw, indexes)
+    ]

@@ -19,6 +19,12 @@ MAX_ATTEMPTS = 12
 CLAIM_SECONDS = 600
 
 
+def retry_after(attempts: int) -> timedelta:
+    """How long a chore after sending (this copy, flagging the original) waits after its
+    ``attempts``-th failure: 1 minute, doubling, at most an hour."""
+    return timedelta(seconds=min(3600, 30 * 2**attempts))
+
+
 def due_copies(now: datetime | None = None, limit: int = 200) -> list[str]:
     now = now or timezone.now()
     return [
@@ -49,7 +55,7 @@ def save_sent_copy(message_id: str) -> None:
         OutgoingMessage.objects.filter(pk=message_id).update(
             sent_copy=SentCopy.FAILED if gave_up else SentCopy.PENDING,
             sent_copy_attempts=attempts,
-            sent_copy_due_at=now + timedelta(seconds=min(3600, 30 * 2**attempts)),
+            sent_copy_due_at=now + retry_after(attempts),
         )
         return
     OutgoingMessage.objects.filter(pk=message_id).update(

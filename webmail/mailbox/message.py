@@ -115,20 +115,20 @@ def read(raw: bytes) -> ParsedMessage:
 
 def part_bytes(raw: bytes, index: int) -> tuple[Part, bytes] | None:
     """The decoded content of the part at ``index`` in walk() order."""
-    message = parse(raw)
-    for position, part in enumerate(message.walk()):
-        if position == index and not part.is_multipart():
+    found = parts_bytes(raw, {index})
+    return found[0] if found else None
+
+
+def parts_bytes(raw: bytes, indexes: set[int]) -> list[tuple[Part, bytes]]:
+    """The decoded content of the leaf parts at ``indexes`` (walk() order), in one parse."""
+    found = []
+    for position, part in enumerate(parse(raw).walk()):
+        if position in indexes and not part.is_multipart():
             data = _payload(part)
-            return (
-                Part(
-                    index=index,
-                    filename=_filename(part) or _default_name(part.get_content_type(), index),
-                    content_type=part.get_content_type(),
-                    size=len(data),
-                ),
-                data,
-            )
-    return None
+            content_type = part.get_content_type()
+            filename = _filename(part) or _default_name(content_type, position)
+            found.append((Part(index=position, filename=filename, content_type=content_type, size=len(data)), data))
+    return found
 
 
 def _payload(part: Message) -> bytes:
