@@ -62,6 +62,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("How long a sent message waits so it can still be cancelled. Empty: the site default."),
     )
+    compose_plain = models.BooleanField(
+        _("compose in plain text"),
+        default=False,
+        help_text=_("New messages start in plain text instead of rich text; each message can still switch."),
+    )
 
     objects = UserManager()
 
@@ -318,7 +323,14 @@ class Identity(models.Model):
     )
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
     address = models.EmailField(_("address"))
-    signature = models.TextField(_("signature"), blank=True)
+    signature = models.TextField(
+        _("signature"), blank=True, help_text=_("Plain text, for messages written in plain text.")
+    )
+    signature_html = models.TextField(
+        _("rich signature"),
+        blank=True,
+        help_text=_("HTML, sanitized like a message body, for rich-text messages. Empty: the plain signature is used."),
+    )
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:
