@@ -4,7 +4,7 @@ All on 127.0.0.1, all throwaway: a temporary SQLite file, or the PostgreSQL data
 (dropped and re-created) when DATABASE_URL is set; the filesystem broker in a temporary WEBMAIL_VAR_DIR, or
 Redis db 14 (flushed) when REDIS_URL is set; tests/servers' aiosmtpd (STARTTLS + AUTH) in its own process.
 
-1. single message on an idle queue: compose.enqueue, published on commit, until sent;
+1. single message on an idle queue: sending.enqueue, published on commit, until sent;
 2. burst: N rows stored with publishing suppressed; the on-commit publishes (outbox.tasks.announce_stored, which
    rings the broker only when no doorbell for the account is on its way) of all but the first, timed with
    the account's doorbell on its way; then the first one's, which rings the running, idle worker: the
@@ -137,7 +137,7 @@ class Bench(harness.Bench):
     # -- phases ------------------------------------------------------------------------------
 
     def single_latency(self, identity: Any) -> None:
-        from outbox.compose import enqueue
+        from outbox.sending import enqueue
 
         warmup, reps, ids, enqueue_ms = 3, self.args.single, [], []
         for i in range(warmup + reps):
@@ -161,8 +161,8 @@ class Bench(harness.Bench):
 
     def store_burst(self, identity: Any) -> list[Any]:
         """The burst's rows, stored with publishing suppressed (rows first, doorbells later)."""
-        from outbox.compose import enqueue
         from outbox.models import OutgoingMessage
+        from outbox.sending import enqueue
 
         n, messages, enqueue_ms = self.args.messages, [], []
         with mock.patch("outbox.tasks.announce_stored", lambda message: None):
@@ -252,8 +252,8 @@ class Bench(harness.Bench):
     def big(self, identity: Any) -> list[str]:
         """The big-message drain: worker memory before and at its peak, and the drain's rate."""
         from outbox import tasks
-        from outbox.compose import enqueue
         from outbox.models import OutgoingMessage
+        from outbox.sending import enqueue
 
         for i in range(4):  # every pool process has run the outbox code at least once, most likely
             enqueue(identity.user, make_draft(identity, i, self.rng))

@@ -27,6 +27,7 @@ from outbox.compose import (
     size_limit_text,
     too_large_text,
 )
+from outbox.drafts import Fields
 from outbox.models import AnswerFlag
 from outbox.replies import How
 from webmail.mailbox.models import Folder
@@ -109,6 +110,9 @@ class ComposeForm(forms.Form):
     how = forms.ChoiceField(
         required=False, choices=[("", "")] + [(how.value, how.value) for how in How], widget=forms.HiddenInput
     )
+    # The composer's draft (outbox.drafts): its id, and the revision this page last saved.
+    draft_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     send_at = LocalDateTimeField(
         label=gettext_lazy("Send later"),
         required=False,
@@ -222,4 +226,49 @@ class ComposeForm(forms.Form):
             references=data["references"],
             answers=data["answers"],
             answer_flag=ANSWER_FLAGS.get(data["how"], "") if data["answers"] else "",
+        )
+
+
+class DraftForm(ComposeForm):
+    """A save of the composer: the same fields and the same checks of what is the user's own
+    (identity, the message answered), but what is typed is kept as typed; it is checked when the
+    message is sent. Files come one at a time, to their own endpoint (outbox.draft_views)."""
+
+    def clean_to(self) -> str:
+        return self.cleaned_data["to"]
+
+    def clean_cc(self) -> str:
+        return self.cleaned_data["cc"]
+
+    def clean_bcc(self) -> str:
+        return self.cleaned_data["bcc"]
+
+    def clean_subject(self) -> str:
+        return self.cleaned_data["subject"]
+
+    def clean_send_at(self):
+        send_at = self.cleaned_data["send_at"]
+        # Kept only while it could still be a sending time: Send checks it again.
+        if send_at is not None and send_at > timezone.now() + SEND_LATER_HORIZON:
+            return None
+        return send_at
+
+    def clean(self):
+        return self.cleaned_data
+
+    def typed(self) -> Fields:
+        data = self.cleaned_data
+        return Fields(
+            identity=data["identity"],
+            to=data["to"],
+            cc=data["cc"],
+            bcc=data["bcc"],
+            subject=data["subject"],
+            body=data["body"],
+            delivery_receipt=data["delivery_receipt"],
+            send_at=data["send_at"],
+            in_reply_to=data["in_reply_to"],
+            references=data["references"],
+            answers=data["answers"],
+            how=data["how"] or "",
         )

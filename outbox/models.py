@@ -252,3 +252,89 @@ class Doorbell(models.Model):
 
     def __str__(self) -> str:
         return f"doorbell of {self.account_id}: {self.rung_at or 'quiet'}"
+
+
+class DraftState(models.TextChoices):
+    OPEN = "open", _("open")
+    DISCARDED = "discarded", _("discarded")  # kept a while for undo; its IMAP copy is removed
+    SENT = "sent", _("sent")  # queued as a message; removed with its IMAP copy
+
+
+class SavedDraft(models.Model):
+    """What a composer holds, saved as it is typed (outbox.drafts), and its copy in the account's
+    IMAP Drafts folder (outbox.draftcopy). The database is the truth; the copy catches up.
+
+    ``revision`` grows with every save; a save names the revision it was based on, and one based
+    on an older revision than the row's is refused (two tabs, a late save). The copy is current
+    when ``mirrored_revision == revision``; ``mirror_due_at`` says when to try again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    identity = models.ForeignKey(
+        "accounts.Identity", on_delete=models.SET_NULL, null=True, blank=True, related_name="drafts"
+    )
+    state = models.CharField(max_length=10, choices=DraftState.choices, default=DraftState.OPEN)
+    # The fields as typed: checked when the message is sent, not when the draft is saved.
+    to = models.TextField(blank=True)
+    cc = models.TextField(blank=True)
+    bcc = models.TextField(blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body = models.TextField(blank=True)
+    html = models.TextField(blank=True)  # sanitized, when written in rich text
+    delivery_receipt = models.BooleanField(default=False)
+    send_at = models.DateTimeField(null=True, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    answers_folder = models.ForeignKey(
+        "webmail.Folder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answers_uid = models.BigIntegerField(null=True, blank=True)
+    how = models.CharField(max_length=10, blank=True)
+
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_as = models.ForeignKey(OutgoingMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    # The IMAP copy: where it is, and which revision it holds.
+    mirror_account = models.ForeignKey(
+        "accounts.MailAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    mirror_folder = models.CharField(max_length=512, blank=True)
+    mirror_uid = models.BigIntegerField(null=True, blank=True)
+    mirrored_revision = models.PositiveIntegerField(default=0)
+    mirror_due_at = models.DateTimeField(null=True, blank=True)
+    mirror_attempts = models.PositiveSmallIntegerField(default=0)
+    mirror_claimed_until = models.DateTimeField(null=True, blank=True)
+    mirror_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["user", "state", "updated_at"], name="draft_user_state"),
+            models.Index(
+                fields=["mirror_due_at"], condition=models.Q(mirror_due_at__isnull=False), name="draft_mirror_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject or '(no subject)'} [draft {self.state}, r{self.revision}]"
+
+
+class DraftAttachment(models.Model):
+    """A file attached to a draft: uploaded once, kept until the draft is sent or purged."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    draft = models.ForeignKey(SavedDraft, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename

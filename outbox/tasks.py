@@ -20,7 +20,7 @@ from celery import Task, shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from outbox import answered, delivery, sentcopy
+from outbox import answered, delivery, draftcopy, sentcopy
 from outbox.models import Doorbell, OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,14 @@ def sweep() -> None:
         try_publish(save_sent_copy, message_id)
     for message_id in answered.due():
         try_publish(flag_original, message_id)
+    for draft_id in draftcopy.due():
+        try_publish(mirror_draft, draft_id)
+    draftcopy.purge_discarded()
+
+
+@shared_task(ignore_result=True)
+def mirror_draft(draft_id: str) -> None:
+    draftcopy.mirror(draft_id)
 
 
 @shared_task(ignore_result=True)

@@ -1,12 +1,23 @@
 from django.urls import path
 
-from outbox import views
+from outbox import draft_views, views
 
 app_name = "outbox"
 
 urlpatterns = [
     path("", views.outbox_list, name="list"),
     path("compose/", views.compose_view, name="compose"),
+    path("drafts/", draft_views.drafts_list, name="drafts"),
+    path("drafts/<uuid:draft_id>/save/", draft_views.save, name="draft_save"),
+    path("drafts/<uuid:draft_id>/attachments/", draft_views.upload, name="draft_upload"),
+    path(
+        "drafts/<uuid:draft_id>/attachments/<uuid:attachment_id>/remove/",
+        draft_views.remove_attachment,
+        name="draft_remove_attachment",
+    ),
+    path("drafts/<uuid:draft_id>/discard/", draft_views.discard, name="draft_discard"),
+    path("drafts/<uuid:draft_id>/restore/", draft_views.restore, name="draft_restore"),
+    path("drafts/open/<int:folder_id>/<int:uid>/", draft_views.open_from_folder, name="draft_open"),
     path("<uuid:message_id>/", views.detail, name="detail"),
     path("<uuid:message_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:message_id>/retry/", views.retry_now, name="retry_now"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr
@@ -23,9 +24,17 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.http import HtmxRequest, SignedInRequest
-from outbox import compose, delivery, replies, tasks
+from outbox import compose, delivery, draft_views, drafts, replies, sending, tasks
 from outbox.forms import ComposeForm
-from outbox.models import AnswerFlag, MessageState, OutgoingMessage, Recipient, RecipientKind, RecipientState
+from outbox.models import (
+    AnswerFlag,
+    MessageState,
+    OutgoingMessage,
+    Recipient,
+    RecipientKind,
+    RecipientState,
+    SavedDraft,
+)
 from webmail.mailbox import store
 from webmail.mailbox.message import read as read_message
 from webmail.mailbox.models import Folder
@@ -209,33 +218,71 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
     is_post = request.method == "POST"
     initial: dict[str, object] = {}
     status = 200
-    if not is_post and "folder" in request.GET:  # the message answered is the user's, or 404
+    draft: SavedDraft | None = None
+    files_kept = False
+    if not is_post and "draft" in request.GET:  # the user's own draft, or 404
+        found = draft_views.opened(request)
+        if isinstance(found, HttpResponse):
+            return found
+        draft = found
+        initial = draft_views.initial_from(draft)
+    elif not is_post and "folder" in request.GET:  # the message answered is the user's, or 404
         initial, problem, status = _answer(request)
         if problem:
             messages.error(request, problem)
     if not user.identities.exists():
         return render(request, "outbox/no_identity.html", status=400 if is_post else 200)
+    initial.update(draft_id=draft.pk if draft else uuid.uuid4(), revision=draft.revision if draft else 0)
     form = ComposeForm(
         request.POST if is_post else None, request.FILES if is_post else None, user=user, initial=initial
     )
     if is_post:
-        status = 400
-        if form.is_valid():
-            try:
-                message = compose.enqueue(user, _with_forwarded_attachments(form.draft()))
-            except MailServerError as exc:  # the original's attachments could not be fetched
-                form.add_error(None, pages.server_problem(exc))
-                status = 502
-            except compose.SendRefused as exc:
-                form.add_error(None, str(exc))
-            except ValidationError as exc:  # the headers could not be built safely
-                form.add_error(None, exc)
-            else:
-                messages.success(request, _("Queued."))
-                return redirect("outbox:detail", message_id=message.pk)
-    context = {"form": form, "forwarded": initial.get("forwarded", []), "heading": _heading(form)}
+        sent, status = _send(request, form)
+        if sent is not None:
+            return sent
+        # What was typed and attached is kept in the draft (a new one, for a page that had none),
+        # and the page comes back with the draft's id, revision and files.
+        draft_id = form.cleaned_data.get("draft_id") or uuid.uuid4()
+        draft, files_kept = draft_views.keep_typed(request, draft_id)
+        data = request.POST.copy()
+        data["draft_id"] = str(draft_id)
+        if draft is not None:
+            data["revision"] = str(draft.revision)
+        form.data = data
+    context = {
+        "form": form,
+        "forwarded": initial.get("forwarded", []),
+        "heading": _heading(form),
+        "attachments": draft_views.listed(draft),
+        "files_kept": files_kept,
+        "draft_id": form["draft_id"].value(),
+        "saved_at": timezone.localtime(draft.updated_at, form.zone).strftime("%H:%M") if draft else "",
+    }
     with timezone.override(form.zone):
         return render(request, "outbox/compose.html", context, status=status)
+
+
+def _send(request: SignedInRequest, form: ComposeForm) -> tuple[HttpResponse | None, int]:
+    """Queue what the form holds, closing its draft: the message's page, or the status of the
+    form that comes back with the reason."""
+    if not form.is_valid():
+        return None, 400
+    keep = set(request.POST.getlist("attachment"))
+    try:
+        message, new = drafts.send(
+            request.user, form.cleaned_data["draft_id"], _with_forwarded_attachments(form.draft()), keep
+        )
+    except MailServerError as exc:  # the original's attachments could not be fetched
+        form.add_error(None, pages.server_problem(exc))
+        return None, 502
+    except sending.SendRefused as exc:
+        form.add_error(None, str(exc))
+    except ValidationError as exc:  # the headers could not be built safely
+        form.add_error(None, exc)
+    else:
+        messages.success(request, _("Queued.") if new else _("This message was already queued."))
+        return redirect("outbox:detail", message_id=message.pk), 302
+    return None, 400
 
 
 def _heading(form: ComposeForm) -> str:
@@ -340,8 +387,8 @@ def retry_now(request: SignedInRequest, message_id) -> HttpResponse:
 def resend(request: SignedInRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
     try:
-        copy = compose.resend(request.user, message) if message.can_resend else None
-    except compose.SendRefused as exc:
+        copy = sending.resend(request.user, message) if message.can_resend else None
+    except sending.SendRefused as exc:
         messages.error(request, str(exc))
         return redirect("outbox:detail", message_id=message.pk)
     if copy is None:

@@ -10,6 +10,7 @@
   const files = form.querySelector('input[type="file"]');
   const body = form.querySelector("textarea");
   const warning = form.querySelector("[data-too-large]");
+  const list = form.querySelector("[data-draft-attachments]");
   if (!files || !body || !warning || !limit) return;
 
   // An attachment in the message: base64, in lines of 76 characters plus CRLF.
@@ -17,9 +18,14 @@
     const encoded = 4 * Math.ceil(size / 3);
     return encoded + 2 * Math.ceil(encoded / 76);
   };
+  // Files still to upload, and those stored with the draft that are ticked to go with it.
+  const stored = () =>
+    Array.from(form.querySelectorAll("[data-draft-attachments] li[data-size]"))
+      .filter((item) => item.querySelector('input[name="attachment"]')?.checked)
+      .map((item) => Number(item.dataset.size));
   const estimate = () =>
     new TextEncoder().encode(body.value).length +
-    Array.from(files.files).reduce((sum, file) => sum + encodedSize(file.size), 0);
+    [...Array.from(files.files, (file) => file.size), ...stored()].reduce((sum, size) => sum + encodedSize(size), 0);
 
   const fits = () => {
     const ok = estimate() <= limit;
@@ -30,6 +36,8 @@
   };
 
   files.addEventListener("change", fits);
+  form.addEventListener("attachments-changed", fits);
+  list?.addEventListener("change", fits);
   form.addEventListener("submit", (event) => {
     if (!fits()) {
       event.preventDefault();

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from accounts.models import Identity
-from outbox.compose import Draft, enqueue, parse_addresses
+from outbox.compose import Draft, parse_addresses
 from outbox.models import OutgoingMessage
+from outbox.sending import enqueue
 from tests.servers.celery_worker import CeleryWorker, database_url
 from tests.servers.redis import RedisServer
 

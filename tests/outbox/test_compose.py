@@ -10,8 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from outbox.compose import Attachment, Draft, Mailbox, SendRefused, build_mime, enqueue, parse_addresses
+from outbox.compose import Attachment, Draft, Mailbox, build_mime, parse_addresses
 from outbox.models import OutgoingMessage
+from outbox.sending import SendRefused, enqueue
 from tests.factories import IdentityFactory, MailAccountFactory
 
 

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from outbox.models import OutgoingMessage
+from outbox.models import OutgoingMessage, SavedDraft
 from tests.outbox.test_views import identity_id, writer, writer_client  # noqa: F401 (fixtures)
 
 COMPOSE = reverse("outbox:compose")
@@ -151,8 +151,12 @@ def test_any_input_is_queued_or_returned_with_errors(
     html = response.content.decode()
     for typed in (to, cc, subject, body):
         assert escape(typed) in html, typed
-    if response.wsgi_request.FILES.getlist("attachments"):
-        assert "Choose the attachments again" in html
+    files = response.wsgi_request.FILES.getlist("attachments")
+    if files and "Choose the attachments again" not in html:  # they were kept in the draft instead
+        draft = SavedDraft.objects.get(pk=form["draft_id"].value())
+        assert draft.attachments.count() == len(files)
+        for item in draft.attachments.all():
+            assert f'value="{item.pk}" checked' in html
 
 
 @pytest.fixture

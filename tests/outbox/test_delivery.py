@@ -300,7 +300,7 @@ def test_what_the_server_receives_from_header_lookalikes_is_one_subject_and_the_
 
 
 def test_an_encoded_newline_in_the_subject_is_refused_and_nothing_is_queued(sender, smtp_server):
-    from outbox.compose import SendRefused
+    from outbox.sending import SendRefused
 
     with pytest.raises(SendRefused, match="line breaks"):
         queue_message(sender, to="ann@example.test", subject="x =?utf-8?q?a=0D=0ABcc:_victim@example.test?=")

@@ -49,6 +49,12 @@ class Folder(models.Model):
     def is_complete(self) -> bool:
         return self.synced_at is not None and not self.backfill_below
 
+    @property
+    def is_drafts(self) -> bool:
+        """Where drafts live: the folder the server marks \\Drafts, or one named Drafts (the
+        folder the outbox writes draft copies to, webmail.protocol.imap_drafts)."""
+        return self.special_use == SpecialUse.DRAFTS or self.name == "Drafts"
+
 
 class MessageSummary(models.Model):
     folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="messages")

@@ -79,6 +79,8 @@ def _sanitized(folder: Folder, uid: int, raw: bytes, parsed: ParsedMessage, imag
 def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
     folder, folders = folder_and_siblings(request, folder_id)
     uid = check_uid(uid)
+    if folder.is_drafts:  # a draft opens in the composer, to be finished
+        return redirect("outbox:draft_open", folder_id=folder.pk, uid=uid)
     summary = folder.messages.filter(uid=uid).first()
     try:
         raw = store.open_message(folder, uid, summary)

@@ -1,0 +1,180 @@
+"""The copy of each draft in its account's IMAP Drafts folder, so that other clients see it.
+
+The database row is the truth (outbox.drafts); the copy catches up. After a save the row is
+due (``mirror_due_at``); a task claims it for a while, builds the copy from the newest revision,
+replaces the old copy on the server (webmail.protocol.imap_drafts) and records which revision
+the server now holds, looping while saves keep coming. A draft sent or discarded has its copy
+removed (and, once sent, its row). A server that is down only delays this: the row stays due,
+and the sweeper tries again later, less and less often.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import unicodedata
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.crypto import SecretError
+from accounts.models import Identity, MailAccount
+from outbox import compose
+from outbox.models import DraftAttachment, DraftState, SavedDraft
+from outbox.sentcopy import retry_after
+from webmail.protocol import imap, imap_drafts
+from webmail.protocol.mailservers import MailServerError
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 300
+# Saves arriving while a copy is written make another round; past this, the sweeper goes on.
+MAX_ROUNDS = 5
+# A discarded draft can be brought back for this long, then it is forgotten.
+DISCARD_KEEP = timedelta(days=7)
+
+
+def due(now: datetime | None = None, limit: int = 200) -> list[str]:
+    now = now or timezone.now()
+    free = Q(mirror_claimed_until__isnull=True) | Q(mirror_claimed_until__lt=now)
+    rows = SavedDraft.objects.filter(mirror_due_at__lte=now).filter(free).order_by("mirror_due_at")
+    return [str(pk) for pk in rows.values_list("id", flat=True)[:limit]]
+
+
+def purge_discarded(now: datetime | None = None) -> int:
+    """Forget discarded drafts past their undo time whose IMAP copy is gone."""
+    now = now or timezone.now()
+    old = SavedDraft.objects.filter(
+        state=DraftState.DISCARDED, updated_at__lt=now - DISCARD_KEEP, mirror_uid__isnull=True, mirror_due_at=None
+    )
+    return old.delete()[0]
+
+
+def mirror(draft_id: str) -> None:
+    """Bring the draft's IMAP copy up to date, if it is due and no other worker is at it."""
+    now = timezone.now()
+    free = Q(mirror_claimed_until__isnull=True) | Q(mirror_claimed_until__lt=now)
+    claimed = (
+        SavedDraft.objects.filter(pk=draft_id, mirror_due_at__lte=now)
+        .filter(free)
+        .update(mirror_claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    )
+    if not claimed:
+        return
+    for _round in range(MAX_ROUNDS):
+        draft = SavedDraft.objects.select_related("identity__account", "mirror_account").filter(pk=draft_id).first()
+        if draft is None:
+            return
+        try:
+            if _mirror_once(draft):
+                return
+        except (MailServerError, SecretError) as exc:
+            attempts = draft.mirror_attempts + 1
+            log.warning("copying draft %s to IMAP failed (attempt %d): %s", draft_id, attempts, exc)
+            SavedDraft.objects.filter(pk=draft_id).update(
+                mirror_attempts=attempts,
+                mirror_due_at=timezone.now() + retry_after(attempts),
+                mirror_claimed_until=None,
+                mirror_error=str(exc)[:500],
+            )
+            return
+    SavedDraft.objects.filter(pk=draft_id).update(mirror_claimed_until=None)
+
+
+def _mirror_once(draft: SavedDraft) -> bool:
+    """One round: the copy now holds ``draft.revision`` (or is gone, for a closed draft).
+    Returns whether that is still the newest revision, i.e. whether the work is done."""
+    revision = draft.revision
+    account = draft.identity.account if draft.identity is not None and draft.state == DraftState.OPEN else None
+    old_account, old_folder, old_uid = draft.mirror_account, draft.mirror_folder, draft.mirror_uid
+    folder, uid = "", None
+    if account is not None and draft.identity is not None:
+        raw = copy_bytes(draft, draft.identity)
+        keep_old = old_account is not None and old_account.pk != account.pk
+        with imap.session(account) as client:
+            folder = imap_drafts.drafts_folder(client)
+            also = [old_uid] if old_uid and not keep_old and old_folder == folder else []
+            uid = imap_drafts.replace_draft(client, folder, raw, str(draft.pk), also)
+            if old_uid and not keep_old and old_folder and old_folder != folder:
+                imap_drafts.remove_draft(client, old_folder, str(draft.pk), [old_uid])
+        if keep_old and old_account is not None:  # the identity moved to another account: its old copy goes too
+            _remove(old_account, old_folder, draft, old_uid)
+    elif old_account is not None and old_folder:
+        _remove(old_account, old_folder, draft, old_uid)
+    recorded = {
+        "mirror_account": account,
+        "mirror_folder": folder,
+        "mirror_uid": uid,
+        "mirrored_revision": revision,
+    }
+    settled = {"mirror_due_at": None, "mirror_claimed_until": None, "mirror_attempts": 0, "mirror_error": ""}
+    if SavedDraft.objects.filter(pk=draft.pk, revision=revision).update(**recorded, **settled):
+        if draft.state == DraftState.SENT:
+            SavedDraft.objects.filter(pk=draft.pk, state=DraftState.SENT).delete()
+        return True
+    SavedDraft.objects.filter(pk=draft.pk).update(**recorded)
+    return False
+
+
+def _remove(account: MailAccount, folder: str, draft: SavedDraft, uid: int | None) -> None:
+    with imap.session(account) as client:
+        imap_drafts.remove_draft(client, folder, str(draft.pk), [uid] if uid else [])
+
+
+# -- the copy's bytes -------------------------------------------------------------------------
+
+
+def copy_bytes(draft: SavedDraft, identity: Identity) -> bytes:
+    """The draft as a message another client can open: what could be checked of it, its Bcc,
+    and the marker header naming the row (so that its copies can be found and replaced)."""
+    bcc = _valid_addresses(draft.bcc)
+    message = compose.Draft(
+        identity=identity,
+        to=_valid_addresses(draft.to),
+        cc=_valid_addresses(draft.cc),
+        subject=_one_safe_line(draft.subject),
+        body=draft.body,
+        attachments=[
+            compose.Attachment(a.filename, a.content_type, bytes(a.data))
+            for a in DraftAttachment.objects.filter(draft=draft)
+        ],
+        in_reply_to=_message_ids(draft.in_reply_to, many=False),
+        references=_message_ids(draft.references, many=True),
+    )
+    raw, _message_id = compose.build_mime(message, now=draft.updated_at)
+    extra = EmailMessage(policy=compose.POLICY)
+    extra[imap_drafts.MARKER_HEADER] = str(draft.pk)
+    if bcc:
+        extra["Bcc"] = [mailbox.header_value() for mailbox in bcc]
+    head = extra.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    return head + raw
+
+
+def _valid_addresses(typed: str) -> list[compose.Mailbox]:
+    """The addresses that can be read of a field still being typed; the rest stays in the row."""
+    line = compose.one_line(typed)
+    try:
+        return compose.parse_addresses(line)
+    except ValidationError:
+        pass
+    valid = []
+    for name, address in email.utils.getaddresses([line]):
+        try:
+            valid += compose.parse_addresses(email.utils.formataddr((name, address)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _one_safe_line(value: str) -> str:
+    return "".join(ch for ch in compose.one_line(value) if unicodedata.category(ch) != "Cc").strip()
+
+
+def _message_ids(value: str, *, many: bool) -> str:
+    try:
+        return compose.check_message_ids(value, many=many)
+    except ValidationError:
+        return ""

@@ -1,0 +1,305 @@
+"""Drafts that are never lost: what a composer holds, saved as it is typed.
+
+A composer page carries a draft id (a fresh UUID, or the draft it opened) and the revision it
+last saw. The first save creates the row; every save names the revision it was based on and is
+refused when the row has moved on (``StaleRevision``: another tab, or a save that arrived late),
+so nothing newer is ever overwritten by something older. The fields are stored as typed:
+addresses are checked when the message is sent, never when a half-written one is saved.
+
+Sending queues the message and closes the draft in one transaction; a second press of Send finds
+the draft closed and gets the message already queued. Discarding keeps the row for a while so
+it can be undone. Either way ``draftcopy`` removes the IMAP copy, and the row once sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+import logging
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from email.parser import BytesHeaderParser
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from inscriptis import get_text
+
+from accounts.models import Identity, User
+from outbox import compose, sending, tasks
+from outbox.models import DraftAttachment, DraftState, OutgoingMessage, SavedDraft
+from webmail.mailbox.message import parts_bytes
+from webmail.mailbox.message import read as read_message
+from webmail.mailbox.models import Folder
+from webmail.protocol import headers, imap_drafts
+
+log = logging.getLogger(__name__)
+
+# Open drafts per user: far beyond any person's, near enough to stop a script filling the table.
+MAX_OPEN_DRAFTS = 1000
+
+
+class DraftError(Exception):
+    """The save was refused; nothing changed. The message is for the person."""
+
+    status = 400
+
+
+class StaleRevision(DraftError):
+    status = 409
+
+    def __init__(self, current: int) -> None:
+        super().__init__(_("This draft was changed in another window."))
+        self.current = current
+
+
+class DraftClosed(DraftError):
+    status = 410
+
+    def __init__(self, draft: SavedDraft) -> None:
+        text = _("This draft was sent.") if draft.state == DraftState.SENT else _("This draft was discarded.")
+        super().__init__(text)
+        self.draft = draft
+
+
+@dataclass
+class Fields:
+    """What a save writes: the composer's fields as typed (identity and answered message checked)."""
+
+    identity: Identity | None = None
+    to: str = ""
+    cc: str = ""
+    bcc: str = ""
+    subject: str = ""
+    body: str = ""
+    html: str = ""
+    delivery_receipt: bool = False
+    send_at: datetime | None = None
+    in_reply_to: str = ""
+    references: str = ""
+    answers: tuple[int, int] | None = None
+    how: str = ""
+
+    def write_to(self, draft: SavedDraft) -> None:
+        for item in fields(self):
+            if item.name != "answers":
+                setattr(draft, item.name, getattr(self, item.name))
+        draft.answers_folder_id, draft.answers_uid = self.answers or (None, None)
+
+    @classmethod
+    def of(cls, draft: SavedDraft) -> Fields:
+        values = {item.name: getattr(draft, item.name) for item in fields(cls) if item.name != "answers"}
+        answers = (draft.answers_folder_id, draft.answers_uid) if draft.answers_folder_id else None
+        return cls(**values, answers=answers)  # type: ignore[arg-type]
+
+
+def find(user: User, draft_id: uuid.UUID | str) -> SavedDraft | None:
+    """The user's draft with this id, in any state; None for anyone else's."""
+    return SavedDraft.objects.filter(pk=draft_id, user=user).select_related("identity").first()
+
+
+def open_drafts(user: User):
+    return SavedDraft.objects.filter(user=user, state=DraftState.OPEN).select_related("identity")
+
+
+def _mirror_soon(draft: SavedDraft, now: datetime) -> None:
+    draft.mirror_due_at = now
+    draft.mirror_attempts = 0
+    transaction.on_commit(lambda: _publish_mirror(draft.pk))
+
+
+def _publish_mirror(draft_id: uuid.UUID) -> None:
+    tasks.try_publish(tasks.mirror_draft, str(draft_id))
+
+
+def _locked(user: User, draft_id: uuid.UUID | str, base_revision: int) -> SavedDraft:
+    """The row to write, locked; created at the first save. Refuses anyone else's draft (as
+    missing), a closed one and a stale revision."""
+    draft = SavedDraft.objects.select_for_update().filter(pk=draft_id).first()
+    if draft is None:
+        if base_revision:  # it had been saved, and is gone: sent and cleaned up meanwhile
+            raise DraftError(_("This draft no longer exists."))
+        if open_drafts(user).count() >= MAX_OPEN_DRAFTS:
+            raise DraftError(_("You have too many drafts. Send or discard some first."))
+        try:
+            with transaction.atomic():
+                return SavedDraft.objects.create(pk=draft_id, user=user)
+        except IntegrityError:  # the same first save twice at once: the other one won
+            raise StaleRevision(1) from None
+    if draft.user_id != user.pk:
+        raise SavedDraft.DoesNotExist
+    if draft.state != DraftState.OPEN:
+        raise DraftClosed(draft)
+    if draft.revision != base_revision:
+        raise StaleRevision(draft.revision)
+    return draft
+
+
+def save(user: User, draft_id: uuid.UUID | str, base_revision: int, typed: Fields) -> SavedDraft:
+    """Write what the composer holds as the next revision (see the module's docstring)."""
+    now = timezone.now()
+    with transaction.atomic():
+        draft = _locked(user, draft_id, base_revision)
+        typed.write_to(draft)
+        _bump(draft, now)
+        draft.save()
+    return draft
+
+
+def _bump(draft: SavedDraft, now: datetime) -> None:
+    draft.revision += 1
+    draft.updated_at = now
+    _mirror_soon(draft, now)
+
+
+def add_attachment(
+    user: User, draft_id: uuid.UUID | str, base_revision: int, attachment: compose.Attachment
+) -> tuple[SavedDraft, DraftAttachment]:
+    """Store one file with the draft (once: a save never carries files), as the next revision."""
+    now = timezone.now()
+    with transaction.atomic():
+        draft = _locked(user, draft_id, base_revision)
+        stored = DraftAttachment.objects.create(
+            draft=draft,
+            filename=attachment.filename[:255],
+            content_type=attachment.content_type[:255],
+            size=len(attachment.data),
+            data=attachment.data,
+        )
+        _bump(draft, now)
+        draft.save()
+    return draft, stored
+
+
+def remove_attachment(user: User, draft_id: uuid.UUID | str, base_revision: int, attachment_id: str) -> SavedDraft:
+    now = timezone.now()
+    with transaction.atomic():
+        draft = _locked(user, draft_id, base_revision)
+        if not DraftAttachment.objects.filter(draft=draft, pk=attachment_id).delete()[0]:
+            raise DraftAttachment.DoesNotExist
+        _bump(draft, now)
+        draft.save()
+    return draft
+
+
+def stored_attachments(draft: SavedDraft | None, keep: set[str] | None = None) -> list[compose.Attachment]:
+    """The draft's files (those of ``keep``, ids, when given), in the order they were added."""
+    if draft is None:
+        return []
+    return [
+        compose.Attachment(filename=a.filename, content_type=a.content_type, data=bytes(a.data))
+        for a in draft.attachments.all()
+        if keep is None or str(a.pk) in keep
+    ]
+
+
+def attachment_sizes(draft: SavedDraft | None) -> list[int]:
+    if draft is None:
+        return []
+    return list(draft.attachments.values_list("size", flat=True))
+
+
+def send(
+    user: User, draft_id: uuid.UUID | str | None, message: compose.Draft, keep: set[str] | None = None
+) -> tuple[OutgoingMessage, bool]:
+    """Queue ``message`` (with the draft's stored attachments, those of ``keep`` when given) and close the draft, in one
+    transaction. Returns the message and whether it is new: pressing Send twice, or in two tabs,
+    queues one message, and the second press gets the first one's."""
+    with transaction.atomic():
+        draft = SavedDraft.objects.select_for_update().filter(pk=draft_id, user=user).first() if draft_id else None
+        if draft is not None and draft.state == DraftState.SENT and draft.sent_as_id:
+            return OutgoingMessage.objects.get(pk=draft.sent_as_id), False
+        if draft is not None and draft.state == DraftState.OPEN:
+            message.attachments = [*stored_attachments(draft, keep), *message.attachments]
+        queued = sending.enqueue(user, message)
+        if draft is not None and draft.state == DraftState.OPEN:
+            draft.state = DraftState.SENT
+            draft.sent_as = queued
+            _bump(draft, timezone.now())
+            draft.save()
+    return queued, True
+
+
+def discard(user: User, draft_id: uuid.UUID | str) -> SavedDraft | None:
+    """Close the draft; its IMAP copy goes, the row stays ``DISCARD_KEEP`` for ``restore``."""
+    with transaction.atomic():
+        draft = SavedDraft.objects.select_for_update().filter(pk=draft_id, user=user).first()
+        if draft is None or draft.state != DraftState.OPEN:
+            return draft
+        draft.state = DraftState.DISCARDED
+        _bump(draft, timezone.now())
+        draft.save()
+    return draft
+
+
+def restore(user: User, draft_id: uuid.UUID | str) -> SavedDraft | None:
+    """Undo a discard: the draft is open again, and its IMAP copy is written again."""
+    with transaction.atomic():
+        draft = SavedDraft.objects.select_for_update().filter(pk=draft_id, user=user).first()
+        if draft is None or draft.state != DraftState.DISCARDED:
+            return None
+        draft.state = DraftState.OPEN
+        _bump(draft, timezone.now())
+        draft.save()
+    return draft
+
+
+# -- a copy in a Drafts folder, opened in the composer ----------------------------------------
+
+
+def open_copy(user: User, folder: Folder, uid: int, raw: bytes) -> SavedDraft:
+    """The draft a message in a Drafts folder is a copy of: ours (its marker header names one of
+    the user's open drafts), one opened before, or a new row with what it holds (written by
+    another client); its copy on the server is replaced on the next save, never duplicated."""
+    head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    with contextlib.suppress(ValueError):
+        marker = uuid.UUID(headers.decode(head.get(imap_drafts.MARKER_HEADER)) or "-")
+        ours = open_drafts(user).filter(pk=marker).first()
+        if ours is not None:
+            return ours
+    opened = open_drafts(user).filter(mirror_account=folder.account, mirror_folder=folder.name, mirror_uid=uid)
+    if (earlier := opened.first()) is not None:
+        return earlier
+    parsed = read_message(raw)
+    identities = list(user.identities.all())
+    identity = next((i for i in identities if i.address.lower() == parsed.from_address.lower()), None)
+    identity = identity or next((i for i in identities if i.is_default), identities[0] if identities else None)
+    body = parsed.text_body or (get_text(parsed.html_body).strip() if parsed.html_body else "")
+    with transaction.atomic():
+        draft = SavedDraft.objects.create(
+            user=user,
+            identity=identity,
+            to=parsed.to,
+            cc=parsed.cc,
+            bcc=headers.decode(head.get("Bcc")),
+            subject=parsed.subject[:998],
+            body=body,
+            in_reply_to=_ids(headers.decode(head.get("In-Reply-To")), many=False),
+            references=_ids(headers.decode(head.get("References")), many=True),
+            revision=1,
+            mirrored_revision=1,
+            mirror_account=folder.account,
+            mirror_folder=folder.name,
+            mirror_uid=uid,
+        )
+        wanted = {part.index for part in parsed.attachments}
+        DraftAttachment.objects.bulk_create(
+            DraftAttachment(
+                draft=draft,
+                filename=part.filename[:255],
+                content_type=compose.guess_content_type(part.filename, part.content_type),
+                size=len(data),
+                data=data,
+            )
+            for part, data in parts_bytes(raw, wanted)
+        )
+    return draft
+
+
+def _ids(value: str, *, many: bool) -> str:
+    try:
+        return compose.check_message_ids(value, many=many)
+    except ValidationError:
+        return ""

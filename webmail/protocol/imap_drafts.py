@@ -1,0 +1,63 @@
+"""The Drafts folder: one copy of each draft, replaced as the draft changes.
+
+Each copy we write carries a marker header naming its draft. Replacing a draft APPENDs the new
+copy and then removes every other message with the same marker (and any UID the caller names,
+such as a draft another client wrote that we opened), so whatever happened before (two tabs,
+a worker that died between APPEND and recording the UID), another client sees exactly one copy.
+"""
+
+from __future__ import annotations
+
+import re
+
+import imapclient
+from imapclient import IMAPClient
+from imapclient.imapclient import DRAFTS
+
+from webmail.protocol.imap import check_text, check_uids, delete_permanently, translate_errors
+
+MARKER_HEADER = "X-Webmail-Draft"
+_MARKER = re.compile(r"[0-9a-f-]{36}")
+_APPENDUID = re.compile(rb"\[APPENDUID \d+ (\d+)\]", re.IGNORECASE)
+
+
+def drafts_folder(client: IMAPClient) -> str:
+    """The folder the server marks \\Drafts, else one named Drafts, created if missing."""
+    with translate_errors():
+        name = client.find_special_folder(DRAFTS)
+        if name:
+            return str(name)
+        if not client.folder_exists("Drafts"):
+            client.create_folder("Drafts")
+    return "Drafts"
+
+
+def _marked(client: IMAPClient, folder: str, marker: str) -> list[int]:
+    if not _MARKER.fullmatch(marker):
+        raise ValueError("a draft marker is a UUID")
+    client.select_folder(check_text(folder, "folder name"), readonly=False)
+    return [int(uid) for uid in client.search(["HEADER", MARKER_HEADER, marker])]
+
+
+def replace_draft(client: IMAPClient, folder: str, raw: bytes, marker: str, also_remove: list[int]) -> int | None:
+    """APPEND ``raw`` (\\Draft \\Seen) and remove every other copy of the draft ``marker`` in
+    ``folder``, and the UIDs ``also_remove``. Returns the new copy's UID when the server says it."""
+    with translate_errors():
+        reply = client.append(check_text(folder, "folder name"), raw, flags=[imapclient.DRAFT, imapclient.SEEN])
+        found = _APPENDUID.search(reply if isinstance(reply, bytes) else str(reply).encode())
+        new_uid = int(found.group(1)) if found else None
+        copies = _marked(client, folder, marker)
+        if new_uid is None and copies:
+            new_uid = max(copies)  # UIDs grow: without UIDPLUS, the newest marked one is ours
+    stale = sorted({*copies, *check_uids(also_remove)} - {new_uid})
+    delete_permanently(client, folder, stale)
+    return new_uid
+
+
+def remove_draft(client: IMAPClient, folder: str, marker: str, also_remove: list[int]) -> None:
+    """Remove every copy of the draft ``marker`` from ``folder``, and the UIDs ``also_remove``."""
+    with translate_errors():
+        if not client.folder_exists(check_text(folder, "folder name")):
+            return
+        copies = _marked(client, folder, marker)
+    delete_permanently(client, folder, sorted({*copies, *check_uids(also_remove)}))
