@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
-from tests.factories import user_on_test_servers
+from tests.factories import IdentityFactory, MailAccountFactory, user_on_test_servers
+from tests.helpers import sign_in
 from tests.servers.redis import RedisServer
 
 
@@ -22,3 +24,16 @@ def sender(transactional_db, dovecot, smtp_server, mail_account, pki, settings):
     settings.WEBMAIL_UNDO_SECONDS = 0
     smtp_server.add_user(mail_account.address, mail_account.password)
     return user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
+
+
+@pytest.fixture
+def writer(teammate):
+    """The teammate, with a mail account and a sender address (no real servers behind it)."""
+    account = MailAccountFactory(user=teammate)
+    IdentityFactory(user=teammate, account=account, address=teammate.email, display_name="Tom Teammate")
+    return teammate
+
+
+@pytest.fixture
+def writer_client(client, writer) -> Client:
+    return sign_in(client, writer)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from outbox.models import OutgoingMessage, SavedDraft
-from tests.outbox.test_views import identity_id, writer, writer_client  # noqa: F401 (fixtures)
+from tests.outbox.test_views import identity_id
 
 COMPOSE = reverse("outbox:compose")
 
@@ -107,8 +107,8 @@ def file_names() -> st.SearchStrategy[str]:
     zone=st.sampled_from(["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Europe/Berlin"]),
 )
 def test_any_input_is_queued_or_returned_with_errors(
-    writer_client,  # noqa: F811
-    writer,  # noqa: F811
+    writer_client,
+    writer,
     django_settings,
     to,
     cc,

@@ -20,26 +20,13 @@ from django.utils import timezone
 from accounts.models import Identity
 from outbox import delivery
 from outbox.models import DeliveryAttempt, MessageState, OutgoingMessage, RecipientState
-from tests.factories import IdentityFactory, MailAccountFactory
+from tests.factories import IdentityFactory
 from tests.helpers import sign_in
 from tests.outbox.helpers import queue_message
 
 COMPOSE = reverse("outbox:compose")
 LIST = reverse("outbox:list")
 POLL = 'hx-trigger="every 2s"'
-
-
-@pytest.fixture
-def writer(teammate):
-    """The teammate, with a mail account and a sender address (no real servers behind it)."""
-    account = MailAccountFactory(user=teammate)
-    IdentityFactory(user=teammate, account=account, address=teammate.email, display_name="Tom Teammate")
-    return teammate
-
-
-@pytest.fixture
-def writer_client(client, writer) -> Client:
-    return sign_in(client, writer)
 
 
 @pytest.fixture

@@ -1,0 +1,96 @@
+"""Drafts in a real browser: saved a moment after typing stops, without taking the focus or the
+cursor; a reload restores everything, attachments included; Esc closes the composer and keeps
+the draft; two windows on one draft never overwrite each other silently."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from outbox.models import SavedDraft
+from tests.browser.helpers import sign_in_browser
+from tests.factories import IdentityFactory, MailAccountFactory, UserFactory
+
+SAVED = re.compile(r"^Saved \d\d:\d\d$")
+
+
+@pytest.fixture
+def writer(transactional_db):
+    user = UserFactory(email="wendy@example.test", full_name="Wendy Writer")
+    account = MailAccountFactory(user=user)
+    IdentityFactory(user=user, account=account, address=user.email, display_name="Wendy Writer")
+    return user
+
+
+def status(page):
+    return page.locator("[data-draft-status]")
+
+
+def test_a_draft_is_saved_while_typing_and_a_reload_restores_everything(page, live_server, writer, tmp_path):
+    sign_in_browser(page, live_server, writer)
+    page.goto(reverse("outbox:compose"))
+    page.get_by_label("To").fill("Ann <ann@example.org>, half@")
+    page.get_by_label("Subject").fill("Minutes")
+    body = page.get_by_label("Message")
+    body.fill("Dear all,\n\nthe minutes are attached.")
+    body.press("Home")  # the cursor at the start of the last line
+    cursor = body.evaluate("field => field.selectionStart")
+    expect(status(page)).to_have_text(SAVED)
+    expect(page).to_have_url(re.compile(r"/outbox/compose/\?draft=[0-9a-f-]{36}$"))
+    assert page.evaluate("document.activeElement.name") == "body", "saving took the focus"
+    assert body.evaluate("field => field.selectionStart") == cursor, "saving moved the cursor"
+
+    minutes = tmp_path / "minutes.txt"
+    minutes.write_text("We agreed on everything.")
+    page.get_by_label("Attachments").set_input_files(minutes)
+    expect(page.get_by_label(re.compile(r"minutes\.txt"))).to_be_checked()
+
+    page.reload()
+    expect(page.get_by_label("To")).to_have_value("Ann <ann@example.org>, half@")
+    expect(page.get_by_label("Subject")).to_have_value("Minutes")
+    expect(page.get_by_label("Message")).to_have_value("Dear all,\n\nthe minutes are attached.")
+    expect(page.get_by_label(re.compile(r"minutes\.txt"))).to_be_checked()
+    draft = SavedDraft.objects.get(user=writer)
+    assert [a.filename for a in draft.attachments.all()] == ["minutes.txt"]
+
+    page.get_by_role("button", name="Remove").click()
+    expect(page.get_by_label(re.compile(r"minutes\.txt"))).to_have_count(0)
+    expect(status(page)).to_have_text(SAVED)
+    assert draft.attachments.count() == 0
+
+
+def test_an_untouched_composer_saves_nothing_and_esc_keeps_a_touched_one(page, live_server, writer):
+    sign_in_browser(page, live_server, writer)
+    page.goto(reverse("outbox:compose"))
+    page.wait_for_timeout(2500)  # longer than the pause after which a change is saved
+    assert SavedDraft.objects.count() == 0, "nothing typed, nothing saved"
+
+    page.get_by_label("Subject").fill("Back later")
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"/outbox/drafts/$"))
+    expect(page.get_by_role("link", name="Back later")).to_be_visible()
+
+
+def test_a_second_window_is_told_and_keeps_its_text_until_it_chooses(page, live_server, writer):
+    sign_in_browser(page, live_server, writer)
+    page.goto(reverse("outbox:compose"))
+    page.get_by_label("Message").fill("From the first window")
+    expect(status(page)).to_have_text(SAVED)
+    second = page.context.new_page()
+    second.goto(page.url)
+    second.get_by_label("Message").fill("From the second window")
+    expect(status(second)).to_have_text(SAVED)
+
+    page.get_by_label("Message").fill("From the first window, edited")
+    expect(page.get_by_text("This draft was changed in another window.")).to_be_visible()
+    assert SavedDraft.objects.get().body == "From the second window"
+    expect(page.get_by_label("Message")).to_have_value("From the first window, edited")
+    page.get_by_role("button", name="Keep this version").click()
+    expect(status(page)).to_have_text(SAVED)
+    assert SavedDraft.objects.get().body == "From the first window, edited"
+    refused = [e for e in page.console_errors if re.fullmatch(r"409 for .*/save/", e)]
+    assert len(refused) == 1, "the stale save was refused, once"
+    page.console_errors[:] = [e for e in page.console_errors if e not in refused]
