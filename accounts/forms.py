@@ -109,8 +109,8 @@ class PreferencesForm(forms.ModelForm):
             "compose_plain": _("Compose in plain text"),
         }
 
-    def __init__(self, *args, instance: User, **kwargs) -> None:
-        super().__init__(*args, instance=instance, **kwargs)
+    def __init__(self, data=None, *, instance: User) -> None:
+        super().__init__(data, instance=instance)
         site_zone = settings.TIME_ZONE
         zone = self.fields["time_zone"] = forms.ChoiceField(
             label=_("Time zone"),
@@ -139,6 +139,7 @@ class PreferencesForm(forms.ModelForm):
         identities = instance.identities.select_related("account").order_by("address")
         if identities.exists():
             field = self.fields["default_identity"]
+            assert isinstance(field, forms.ModelChoiceField)
             field.queryset = identities
             field.initial = next((i.pk for i in identities if i.is_default), None)
             field.help_text = _("The address new messages are sent from unless you choose another.")
