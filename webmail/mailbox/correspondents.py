@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -145,39 +145,69 @@ def record(user_id: int, sightings: Iterable[Sighting]) -> int:
     if not tallies:
         return 0
     with transaction.atomic():
-        existing: dict[str, Correspondent] = {}
+        existing: dict[str, tuple] = {}
         addresses = sorted(tallies)
         for start in range(0, len(addresses), 500):
-            batch = addresses[start : start + 500]
-            rows = Correspondent.objects.select_for_update().filter(user_id=user_id, address__in=batch)
-            existing.update((row.address, row) for row in rows.order_by("address"))
-        Correspondent.objects.bulk_create(
-            [_merged(user_id, address, tally, existing.get(address)) for address, tally in tallies.items()],
-            update_conflicts=True,
-            unique_fields=["user", "address"],
-            update_fields=["display_name", "times_written", "times_received", "last_used_at", "rank"],
-            batch_size=500,
-        )
+            rows = Correspondent.objects.select_for_update().filter(
+                user_id=user_id, address__in=addresses[start : start + 500]
+            )
+            existing.update((row[0], row[1:]) for row in rows.order_by("address").values_list("address", *_COLUMNS))
+        _upsert([_merged(user_id, address, tally, existing.get(address)) for address, tally in tallies.items()])
     return len(tallies)
 
 
-def _merged(user_id: int, address: str, tally: _Tally, row: Correspondent | None) -> Correspondent:
-    """The row with a batch's tally added (a new row if there was none)."""
+_COLUMNS = ("display_name", "times_written", "times_received", "last_used_at", "rank")
+
+
+def _merged(user_id: int, address: str, tally: _Tally, row: tuple | None) -> tuple:
+    """The row's values with a batch's tally added (a new row's if there was none), as
+    (user_id, address, *_COLUMNS)."""
     assert tally.last is not None and tally.rank is not None  # a tally has at least one sighting
-    if row is None:
-        row = Correspondent(
-            user_id=user_id, address=address, display_name=tally.name, last_used_at=tally.last, rank=tally.rank
-        )
-    else:
-        # A name seen at least as recently as the row's last use wins; an older one only fills a gap.
-        if tally.name and (not row.display_name or (tally.named_at and tally.named_at >= row.last_used_at)):
-            row.display_name = tally.name
-        row.last_used_at = max(row.last_used_at, tally.last)
-        row.rank = _log_add(row.rank, tally.rank)
-    row.display_name = _CONTROL.sub(" ", row.display_name).strip()[:NAME_LENGTH]
-    row.times_written += tally.written
-    row.times_received += tally.received
-    return row
+    name, written, received, last, rank = row or (tally.name, 0, 0, tally.last, None)
+    # A name seen at least as recently as the row's last use wins; an older one only fills a gap.
+    if tally.name and (not name or (tally.named_at and tally.named_at >= last)):
+        name = tally.name
+    name = _CONTROL.sub(" ", name).strip()[:NAME_LENGTH]
+    last = connection.ops.adapt_datetimefield_value(max(last, tally.last))
+    return (
+        user_id,
+        address,
+        name,
+        written + tally.written,
+        received + tally.received,
+        last,
+        _log_add(rank, tally.rank),
+    )
+
+
+def _upsert(rows: list[tuple]) -> None:
+    """INSERT ... ON CONFLICT (user, address) DO UPDATE from plain tuples: a fifth of what
+    bulk_create costs in Python. On PostgreSQL one statement whose seven parameters are arrays
+    (unnest), elsewhere 100 rows a statement (within the 999 parameters an older SQLite takes)."""
+    quote = connection.ops.quote_name
+    meta = Correspondent._meta
+    names = [quote(meta.get_field(name).column) for name in ("user", "address", *_COLUMNS)]
+    columns = ", ".join(names)
+    conflict = f"ON CONFLICT ({names[0]}, {names[1]}) DO UPDATE SET " + ", ".join(
+        f"{name} = EXCLUDED.{name}" for name in names[2:]
+    )
+    table = quote(meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = ("bigint", "text", "text", "bigint", "bigint", "timestamptz", "float8")
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        one = f"({', '.join(['%s'] * len(names))})"
+        for start in range(0, len(rows), 100):
+            batch = rows[start : start + 100]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))} {conflict}",  # noqa: S608
+                [value for row in batch for value in row],
+            )
 
 
 # -- where sightings come from ----------------------------------------------------------------
