@@ -58,6 +58,13 @@ def test_suggestions_chips_and_a_pasted_list_reach_the_right_recipients(
     sign_in_browser(page, live_server, user)
     page.goto(reverse("outbox:compose"))
 
+    # The composer's autosave listens for input events on the form: chip changes send one.
+    page.evaluate(
+        """() => { window.changes = [];
+        document.querySelector("form[data-recipients-url]").addEventListener("input", (event) => {
+          if (event.target.name) window.changes.push(event.target.name + "=" + event.target.value);
+        }); }"""
+    )
     # A prefix, the suggestions (the user's own, best first), the arrow keys, Enter.
     to = page.get_by_label("To")
     to.press_sequentially("an")
@@ -72,6 +79,7 @@ def test_suggestions_chips_and_a_pasted_list_reach_the_right_recipients(
     chip = chips.first.get_by_role("button", name="Ann Example", exact=True)
     expect(chip).to_have_attribute("title", "Ann Example <ann@example.test>")
     expect(page.locator("input[name=to]")).to_have_value("Ann Example <ann@example.test>")
+    assert page.evaluate("window.changes") == ["to=Ann Example <ann@example.test>"]
 
     # Typed with a comma; Backspace in the empty entry removes the last chip.
     to.press_sequentially("zed@example.test,")
