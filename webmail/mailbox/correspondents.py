@@ -186,7 +186,8 @@ def _upsert(rows: list[tuple]) -> None:
     (unnest), elsewhere 100 rows a statement (within the 999 parameters an older SQLite takes)."""
     quote = connection.ops.quote_name
     meta = Correspondent._meta
-    names = [quote(meta.get_field(name).column) for name in ("user", "address", *_COLUMNS)]
+    column = {field.name: field.column for field in meta.concrete_fields}
+    names = [quote(column[name]) for name in ("user", "address", *_COLUMNS)]
     columns = ", ".join(names)
     conflict = f"ON CONFLICT ({names[0]}, {names[1]}) DO UPDATE SET " + ", ".join(
         f"{name} = EXCLUDED.{name}" for name in names[2:]
