@@ -12,6 +12,7 @@ urlpatterns = [
     path("2fa/backup-codes/", views.regenerate_backup_codes, name="backup_codes"),
     path("password/", views.password_change, name="password_change"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/preferences/", views.preferences, name="preferences"),
     path("settings/accounts/<uuid:account_id>/test/", views.test_connection, name="test_connection"),
     path("settings/accounts/<uuid:account_id>/pin/", views.pin_certificate, name="pin_certificate"),
 ]

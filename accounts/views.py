@@ -21,10 +21,10 @@ from django_otp import login as otp_login
 
 from accounts import twofactor
 from accounts.connection import TooManyChecks, check_account
-from accounts.forms import CurrentCodeForm, LoginForm, SetupForm, TokenForm
+from accounts.forms import CurrentCodeForm, LoginForm, PreferencesForm, SetupForm, TokenForm
 from accounts.http import SignedInRequest, next_url, own_account
 from accounts.middleware import second_factor_exempt, second_factor_redirect
-from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount, normalize_fingerprint
+from accounts.models import BackupCodeDevice, ConnectionCheck, MailAccount, User, normalize_fingerprint
 from webmail.protocol import imap, smtp
 from webmail.protocol.mailservers import MailServerError, fingerprint
 
@@ -198,11 +198,11 @@ def _check_context(request: SignedInRequest, account: MailAccount, check: Connec
     return {"check": check, "can_pin": may_pin_certificate(request, account), "pin_next": back}
 
 
-@login_required
-def settings_page(request: SignedInRequest) -> HttpResponse:
+def _settings_page(request: SignedInRequest, preferences: PreferencesForm, status: int = 200) -> HttpResponse:
     user = request.user
     accounts = list(user.mail_accounts.all())
     context = {
+        "preferences": preferences,
         "accounts": accounts,
         "can_pin": may_pin_certificate(request, None),
         "pin_next": reverse("accounts:settings"),
@@ -211,7 +211,26 @@ def settings_page(request: SignedInRequest) -> HttpResponse:
         "backup_codes_left": twofactor.backup_codes_left(user),
         "image_senders": user.remote_images_allowed.all(),
     }
-    return render(request, "accounts/settings.html", context)
+    return render(request, "accounts/settings.html", context, status=status)
+
+
+@login_required
+def settings_page(request: SignedInRequest) -> HttpResponse:
+    return _settings_page(request, PreferencesForm(instance=request.user))
+
+
+@require_POST
+@login_required
+def preferences(request: SignedInRequest) -> HttpResponse:
+    """The Preferences section of the settings page. A refused form comes back with what was
+    typed and the reasons; only the user's own row and identities can change."""
+    # A copy of the row: a refused form must not leave half its values on request.user.
+    form = PreferencesForm(request.POST, instance=User.objects.get(pk=request.user.pk))
+    if not form.is_valid():
+        return _settings_page(request, form, status=400)
+    form.save()
+    messages.success(request, _("Your preferences are saved."))
+    return redirect(reverse("accounts:settings") + "#preferences")
 
 
 @require_POST

@@ -6,11 +6,13 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.models import MailAccount
 from accounts.signals import delivery_report_found, smtp_password_replaced
-from outbox import bounces, delivery, tasks
+from outbox import bounces, delivery, recipients, tasks
+from outbox.models import OutgoingMessage
 from webmail.protocol.dsn import DeliveryReport
 
 
@@ -32,3 +34,11 @@ def ring_again(sender: object, account_id: uuid.UUID, message_id: str, **kwargs:
 def apply_delivery_report(sender: object, account_id: uuid.UUID, report: DeliveryReport, **kwargs: Any) -> int:
     """A bounce or delay report arrived: the recipients it is about show what happened."""
     return bounces.apply(account_id, report)
+
+
+@receiver(post_save, sender=OutgoingMessage, dispatch_uid="outbox.collect_correspondents")
+def collect_correspondents(sender: object, instance: OutgoingMessage, created: bool, **kwargs: Any) -> None:
+    """A message was queued: once it is committed, its recipients are the user's correspondents
+    (a failure there is logged, never the sender's problem)."""
+    if created:
+        transaction.on_commit(lambda: recipients.collect(instance), robust=True)

@@ -1,6 +1,7 @@
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
-from outbox import draft_views, views
+from outbox import draft_views, recipients, views
 
 app_name = "outbox"
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/discard/", draft_views.discard, name="draft_discard"),
     path("drafts/<uuid:draft_id>/restore/", draft_views.restore, name="draft_restore"),
     path("drafts/open/<int:folder_id>/<int:uid>/", draft_views.open_from_folder, name="draft_open"),
+    path("compose/recipients/", recipients.suggestions, name="recipients"),
+    path("compose/strings.js", JavaScriptCatalog.as_view(packages=["outbox"]), name="jsi18n"),
     path("<uuid:message_id>/", views.detail, name="detail"),
     path("<uuid:message_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:message_id>/retry/", views.retry_now, name="retry_now"),

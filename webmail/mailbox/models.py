@@ -119,3 +119,29 @@ class RemoteImagesAllowed(models.Model):
     @staticmethod
     def normalize(address: str) -> str:
         return address.strip().lower()
+
+
+class Correspondent(models.Model):
+    """Someone a user wrote to or received mail from: the composer's address suggestions.
+
+    Collected by ``webmail.mailbox.correspondents`` when a message is queued and when folders
+    sync; ``rank`` orders them by a score mixing how often and how recently (see there).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="correspondents")
+    address = models.CharField(max_length=320)  # normalized: see correspondents.normalize
+    display_name = models.CharField(max_length=200, blank=True)
+    times_written = models.PositiveIntegerField(default=0)
+    times_received = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField()
+    rank = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["-rank"]
+        constraints = [models.UniqueConstraint(fields=["user", "address"], name="correspondent_unique_address")]
+        indexes = [models.Index(fields=["user", "-rank"], name="correspondent_user_rank")]
+        verbose_name = _("correspondent")
+        verbose_name_plural = _("correspondents")
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.address}>" if self.display_name else self.address

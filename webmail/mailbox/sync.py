@@ -30,7 +30,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from accounts.models import MailAccount
 from accounts.signals import delivery_report_found
-from webmail.mailbox import envelopes
+from webmail.mailbox import correspondents, envelopes
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import dsn, imap, resync
 
@@ -377,6 +377,7 @@ def _store(folder: Folder, fetched: dict, client: IMAPClient | None = None) -> l
         fields["date"] = adapt_date(fields.get("date"))
         rows.append((folder.pk, uid, *(fields.get(name, default) for name, default in _ROW_DEFAULTS)))
     _upsert(rows)
+    correspondents.record_envelopes(folder, fetched.values())
     if reports and client is not None:
         _apply_delivery_reports(client, folder, reports)
         return []
