@@ -133,6 +133,7 @@
     const remove = document.createElement("button");
     Object.assign(remove, { type: "button", className: "secondary compact", textContent: text.textRemove });
     remove.dataset.remove = attachment.remove_url;
+    remove.setAttribute("aria-label", text.textRemoveNamed.replace("{name}", attachment.name));
     item.append(label, " ", remove);
     return item;
   };

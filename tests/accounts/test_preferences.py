@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Identity
-from outbox.compose import undo_delay
+from outbox.sending import undo_delay
 from tests.factories import IdentityFactory, MailAccountFactory
 
 URL = reverse("accounts:preferences")
