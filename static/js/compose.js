@@ -9,6 +9,8 @@
   const limit = Number(form.dataset.maxMessageBytes);
   const files = form.querySelector('input[type="file"]');
   const body = form.querySelector("textarea");
+  // The rich-text editor's HTML (static/js/editor.js), empty in plain text or without it.
+  const html = form.elements.namedItem("body_html");
   const warning = form.querySelector("[data-too-large]");
   if (!files || !body || !warning || !limit) return;
 
@@ -18,7 +20,7 @@
     return encoded + 2 * Math.ceil(encoded / 76);
   };
   const estimate = () =>
-    new TextEncoder().encode(body.value).length +
+    new TextEncoder().encode(body.value + (html ? html.value : "")).length +
     Array.from(files.files).reduce((sum, file) => sum + encodedSize(file.size), 0);
 
   const fits = () => {
