@@ -34,15 +34,21 @@
   const styled = new WeakMap();
   // Word and Google Docs say bold, italic and underline with styles, which are dropped: keep
   // what they mean as tags (and undo Google Docs' <b style="font-weight:normal"> wrapper).
+  // The attribute is read as text: under the page's CSP the browser does not apply it (and says so
+  // in the console), so node.style is empty.
+  const declared = (style, property) => {
+    const found = new RegExp(`(?:^|;)\\s*${property}\\s*:\\s*([^;]+)`, "i").exec(style);
+    return found ? found[1].trim().toLowerCase() : "";
+  };
   DOMPurify.addHook("beforeSanitizeAttributes", (node) => {
-    if (!(node instanceof Element) || !node.getAttribute("style")) return;
-    const style = node.style;
-    const weight = style.fontWeight;
+    const style = node instanceof Element ? node.getAttribute("style") : "";
+    if (!style) return;
+    const weight = declared(style, "font-weight");
     styled.set(node, {
       normal: weight === "normal" || weight === "400",
-      bold: weight === "bold" || Number(weight) >= 600,
-      italic: style.fontStyle === "italic",
-      underline: /underline/.test(style.textDecorationLine || style.textDecoration || ""),
+      bold: weight === "bold" || weight === "bolder" || Number(weight) >= 600,
+      italic: declared(style, "font-style") === "italic",
+      underline: /underline/.test(declared(style, "text-decoration") || declared(style, "text-decoration-line")),
     });
   });
   const wrap = (node, tag) => {
@@ -232,6 +238,7 @@
     });
   }
   editor.addEventListener("pathChange", pressed);
+  root.addEventListener("keyup", pressed);
 
   // -- signatures: the one of the chosen From, in place -----------------------------------------
   const signatureOf = (option) => ({
@@ -276,9 +283,13 @@
 
   // -- plain or rich, per message -----------------------------------------------------------------
   const FORMATTED = "b, strong, i, em, u, s, strike, a, ul, ol, img, h1, h2, h3, pre, code, hr, blockquote:not([type='cite'])";
+  const label = root.getAttribute("aria-label");
   const show = () => {
     const plain = plainMode();
     area.querySelector("[data-editor-rich]").hidden = plain;
+    // One field named "Message" at a time: the hidden one gives up its name.
+    if (plain) root.removeAttribute("aria-label");
+    else root.setAttribute("aria-label", label);
     if (textarea) textarea.closest("[data-editor-text]").hidden = !plain;
   };
   if (plainBox) {
