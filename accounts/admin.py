@@ -177,7 +177,7 @@ class MailAccountForm(forms.ModelForm):
 
 class IdentityInline(admin.TabularInline):
     model = Identity
-    fields = ("display_name", "address", "is_default", "signature")
+    fields = ("display_name", "address", "is_default", "signature", "signature_html")
     extra = 1
 
 

@@ -31,6 +31,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from accounts.models import Identity
+from outbox import bodies, richtext
 from outbox.models import RecipientKind
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ class Draft:
     cc: list[Mailbox] = field(default_factory=list)
     bcc: list[Mailbox] = field(default_factory=list)
     subject: str = ""
-    body: str = ""
+    body: str = ""  # the text as sent; with ``html``, its text/plain alternative
+    html: str = ""  # sanitized (outbox.richtext.sanitize_composed); pasted images still data: URLs
     attachments: list[Attachment] = field(default_factory=list)
     send_at: datetime | None = None
     delivery_receipt: bool = False
@@ -220,10 +222,8 @@ def build_mime(draft: Draft, *, now: datetime) -> tuple[bytes, str]:
     if draft.references:
         message["References"] = draft.references
     message["MIME-Version"] = "1.0"
-    body = draft.body
-    if identity.signature:
-        body = f"{body.rstrip()}\n\n-- \n{identity.signature}"
-    message.set_content(body.replace("\r\n", "\n"), charset="utf-8")
+    # The signature is in the body already (outbox.signatures): nothing is appended here.
+    bodies.set_body(message, draft.body, draft.html, domain=identity.address.rsplit("@", 1)[1])
     for attachment in draft.attachments:
         maintype, _sep, subtype = attachment.content_type.partition("/")
         message.add_attachment(
@@ -276,12 +276,15 @@ def encoded_size(size: int) -> int:
     return encoded + 2 * -(-encoded // 76)
 
 
-def estimated_size(body: str, attachment_sizes: list[int]) -> int:
+def estimated_size(body: str, attachment_sizes: list[int], html: str = "") -> int:
     """At most the final size, so that a message refused on this estimate could never have been sent.
+    ``html``'s pasted images count as the inline parts they become.
 
     static/js/compose.js estimates the same way in the browser, before anything is uploaded.
     """
-    return len(body.encode("utf-8", "surrogatepass")) + sum(encoded_size(size) for size in attachment_sizes)
+    images = richtext.data_url_sizes(html)
+    text = body + richtext.without_data_urls(html)
+    return len(text.encode("utf-8", "surrogatepass")) + sum(encoded_size(size) for size in [*images, *attachment_sizes])
 
 
 def size_limit_text() -> str:

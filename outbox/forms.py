@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Identity, User
+from outbox import richtext, signatures
 from outbox.compose import (
     SEND_LATER_HORIZON,
     Attachment,
@@ -34,6 +35,7 @@ from webmail.mailbox.models import Folder
 from webmail.protocol import imap
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+MAX_SIGNATURE_CHARACTERS = 2000
 ANSWER_FLAGS = {How.REPLY: AnswerFlag.ANSWERED, How.REPLY_ALL: AnswerFlag.ANSWERED, How.FORWARD: AnswerFlag.FORWARDED}
 
 
@@ -73,6 +75,18 @@ class LocalDateTimeField(forms.DateTimeField):
         return value
 
 
+class IdentitySelect(forms.Select):
+    """Each sender address carries its signature (text and HTML), for the composer to swap."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        identity = getattr(value, "instance", None)
+        if isinstance(identity, Identity) and (text := signatures.text_block(identity)):
+            option["attrs"]["data-signature"] = text
+            option["attrs"]["data-signature-html"] = signatures.html_block(identity)
+        return option
+
+
 ADDRESS_HINT = gettext_lazy("Ann <ann@example.org>, bob@example.org")
 
 
@@ -91,6 +105,7 @@ class ComposeForm(forms.Form):
         queryset=None,  # the user's own identities, set in __init__
         empty_label=None,
         error_messages={"invalid_choice": gettext_lazy("Choose one of your own sender addresses.")},
+        widget=IdentitySelect,
     )
     to = _address_field(gettext_lazy("To"))
     cc = _address_field(gettext_lazy("Cc"))
@@ -99,6 +114,9 @@ class ComposeForm(forms.Form):
     body = forms.CharField(
         label=gettext_lazy("Message"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 14})
     )
+    # The rich-text editor's HTML (static/js/editor.js), cleaned again here; empty without it.
+    body_html = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    plain = forms.BooleanField(label=gettext_lazy("Plain text"), required=False)
     attachments = MultipleFileField(label=gettext_lazy("Attachments"), required=False)
     delivery_receipt = forms.BooleanField(label=gettext_lazy("Request a delivery receipt"), required=False)
     # An answer's thread headers, carried through the form as the composer page set them.
@@ -129,6 +147,11 @@ class ComposeForm(forms.Form):
         default = next((i for i in identities if i.is_default), None)
         if default is not None and not self.initial.get("identity"):
             self.fields["identity"].initial = default.pk
+        if "plain" not in self.initial:
+            self.fields["plain"].initial = user.compose_plain
+        # The editor starts from this; the hidden field itself stays empty until the editor fills
+        # it, so that without JavaScript the text typed in the textarea is what is sent.
+        self.initial_html = "" if self.is_bound else str(self.initial.get("html", ""))
         self.max_message_bytes = settings.WEBMAIL_MAX_MESSAGE_BYTES
         self.too_large_text = too_large_text()
         self.fields["attachments"].help_text = size_limit_text()
@@ -152,6 +175,10 @@ class ComposeForm(forms.Form):
 
     def clean_subject(self):
         return check_header_text(one_line(self.cleaned_data["subject"]), _("The subject"))
+
+    def clean_body_html(self) -> str:
+        html = self.cleaned_data["body_html"]
+        return richtext.sanitize_composed(html) if html.strip() else ""
 
     def clean_in_reply_to(self):
         return check_message_ids(self.cleaned_data["in_reply_to"], many=False)
@@ -191,7 +218,8 @@ class ComposeForm(forms.Form):
         cleaned = super().clean()
         # Refuse what cannot fit before reading the uploads; enqueue checks the final bytes.
         files = cleaned.get("attachments") or []
-        estimate = estimated_size(cleaned.get("body") or "", [f.size for f in files])
+        html = "" if cleaned.get("plain") else cleaned.get("body_html") or ""
+        estimate = estimated_size(cleaned.get("body") or "", [f.size for f in files], html)
         if estimate > settings.WEBMAIL_MAX_MESSAGE_BYTES:
             self.add_error("attachments" if files else "body", too_large_text(estimate))
         if not self.errors and not (cleaned.get("to") or cleaned.get("cc") or cleaned.get("bcc")):
@@ -203,15 +231,28 @@ class ComposeForm(forms.Form):
         """A browser cannot fill in a file field again: after an error, the files must be chosen anew."""
         return self.is_bound and bool(self.files.getlist(self.add_prefix("attachments"))) and bool(self.errors)
 
+    def _bodies(self) -> tuple[str, str]:
+        """The text and HTML to send: the editor's HTML and its plain twin, else the text typed;
+        the chosen sender's signature in it (outbox.signatures.settle_*)."""
+        data = self.cleaned_data
+        identity, identities = data["identity"], list(self.user.identities.all())
+        html = "" if data["plain"] else data["body_html"]
+        if html:
+            html = signatures.settle_html(html, identity, identities)
+            return richtext.plain_text(html), html
+        return signatures.settle_text(data["body"], identity, identities), ""
+
     def draft(self) -> Draft:
         data = self.cleaned_data
+        body, html = self._bodies()
         return Draft(
             identity=data["identity"],
             to=data["to"],
             cc=data["cc"],
             bcc=data["bcc"],
             subject=data["subject"],
-            body=data["body"],
+            body=body,
+            html=html,
             attachments=[
                 Attachment(
                     filename=one_line(f.name or "").strip() or "attachment",
@@ -272,3 +313,29 @@ class DraftForm(ComposeForm):
             answers=data["answers"],
             how=data["how"] or "",
         )
+
+
+class SignatureForm(forms.ModelForm):
+    """A person's own signatures for one of their identities: plain, and rich (the composer's
+    editor, cleaned with the composer's allow-list, no images)."""
+
+    class Meta:
+        model = Identity
+        fields = ("signature", "signature_html")
+        widgets = {"signature": forms.Textarea(attrs={"rows": 5}), "signature_html": forms.HiddenInput}
+
+    def clean_signature(self) -> str:
+        signature = self.cleaned_data["signature"].replace("\r\n", "\n").strip("\n")
+        if len(signature) > MAX_SIGNATURE_CHARACTERS:
+            raise ValidationError(
+                _("A signature can be at most %(count)d characters.") % {"count": MAX_SIGNATURE_CHARACTERS}
+            )
+        return signature
+
+    def clean_signature_html(self) -> str:
+        html = self.cleaned_data["signature_html"]
+        if len(html) > 10 * MAX_SIGNATURE_CHARACTERS:
+            raise ValidationError(_("The rich signature is too long."))
+        cleaned = richtext.sanitize_composed(html, images=False) if html.strip() else ""
+        # An editor left empty (only blank lines) means "use the plain signature".
+        return cleaned if richtext.plain_text(cleaned).strip() else ""

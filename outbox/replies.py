@@ -29,10 +29,12 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.utils import formats, timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from inscriptis import get_text
 
 from accounts.models import Identity
+from outbox import richtext
 from outbox.compose import MAX_REFERENCES_LENGTH, MESSAGE_ID, Attachment, Mailbox, guess_content_type
 from webmail.mailbox.message import parts_bytes
 from webmail.mailbox.message import read as read_message
@@ -67,6 +69,7 @@ class Original:
     delivered_to: list[str] = field(default_factory=list)
     list_post: str = ""
     text: str = ""
+    html: str = ""
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Answer:
     body: str
     in_reply_to: str = ""
     references: str = ""
+    html: str = ""  # the same body for the rich-text composer (outbox.richtext's allow-list)
 
 
 def _ids(value: str) -> list[str]:
@@ -120,6 +124,7 @@ def read_original(raw: bytes, text: str, html: str) -> Original:
         delivered_to=[a for _name, a in addresses("Delivered-To") + addresses("X-Original-To")],
         list_post=list_post.group(1) if list_post else "",
         text=text if text.strip() or not html else get_text(html),
+        html=html,
     )
 
 
@@ -228,6 +233,28 @@ def quoted(original: Original, zone: ZoneInfo) -> str:
     return f"\n\n{attribution}\n{quote}\n"
 
 
+def _original_html(original: Original) -> str:
+    # The original's HTML within the composer's allow-list (no images: its inline parts do not
+    # travel with an answer), else its text.
+    if original.html.strip():
+        return richtext.sanitize_composed(original.html, images=False)
+    return richtext.text_to_html(original.text.rstrip("\n"))
+
+
+def quoted_html(original: Original, zone: ZoneInfo) -> str:
+    """``quoted`` for the rich-text composer: the attribution, then a ``<blockquote type="cite">``."""
+    attribution = quoted(original, zone).split("\n")[2]
+    quote = f'<blockquote type="cite">{_original_html(original)}</blockquote>'
+    return f"<div><br></div><div>{escape(attribution)}</div>{quote}"
+
+
+def forwarded_html(original: Original, zone: ZoneInfo) -> str:
+    head, block = forwarded(original, zone).strip("\n").split("\n", 1)
+    rows = block.split("\n\n", 1)[0].split("\n")
+    lines = "<br>".join(escape(row) for row in [head, *rows])
+    return f"<div><br></div><div>{lines}</div><div><br></div>{_original_html(original)}"
+
+
 def forwarded(original: Original, zone: ZoneInfo) -> str:
     """The forwarded message's header block, then its text as it was."""
     rows = [
@@ -245,7 +272,8 @@ def answer(original: Original, identities: Sequence[Identity], how: How, zone: Z
     identity = identity_for(original, identities)
     to, cc = recipients(original, [identity.address for identity in identities], how)
     if how == How.FORWARD:
-        return Answer(identity, to, cc, forward_subject(original.subject), forwarded(original, zone))
+        subject = forward_subject(original.subject)
+        return Answer(identity, to, cc, subject, forwarded(original, zone), html=forwarded_html(original, zone))
     return Answer(
         identity,
         to,
@@ -254,6 +282,7 @@ def answer(original: Original, identities: Sequence[Identity], how: How, zone: Z
         quoted(original, zone),
         in_reply_to=original.message_id,
         references=references(original),
+        html=quoted_html(original, zone),
     )
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from outbox import draft_views, recipients, views
+from outbox import draft_views, recipients, signature_views, views
 
 app_name = "outbox"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("drafts/open/<int:folder_id>/<int:uid>/", draft_views.open_from_folder, name="draft_open"),
     path("compose/recipients/", recipients.suggestions, name="recipients"),
     path("compose/strings.js", JavaScriptCatalog.as_view(packages=["outbox"]), name="jsi18n"),
+    path("compose/signatures/<int:identity_id>/", signature_views.edit, name="signature"),
     path("<uuid:message_id>/", views.detail, name="detail"),
     path("<uuid:message_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:message_id>/retry/", views.retry_now, name="retry_now"),

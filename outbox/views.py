@@ -24,7 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.http import HtmxRequest, SignedInRequest
-from outbox import compose, delivery, draft_views, drafts, replies, sending, tasks
+from outbox import compose, delivery, draft_views, drafts, replies, sending, signatures, tasks
 from outbox.forms import ComposeForm
 from outbox.models import (
     AnswerFlag,
@@ -190,6 +190,7 @@ def _answer(request: SignedInRequest) -> tuple[dict[str, object], str, int]:
         "cc": ", ".join(formataddr((m.display_name, m.address)) for m in answer.cc),
         "subject": answer.subject,
         "body": answer.body,
+        "html": answer.html,
         "in_reply_to": answer.in_reply_to,
         "references": answer.references,
         "answers": f"{folder.pk}:{uid}",
@@ -232,6 +233,8 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
             messages.error(request, problem)
     if not user.identities.exists():
         return render(request, "outbox/no_identity.html", status=400 if is_post else 200)
+    if not is_post and draft is None:  # a draft has its signature already
+        initial = signatures.prefill(initial, user)
     initial.update(draft_id=draft.pk if draft else uuid.uuid4(), revision=draft.revision if draft else 0)
     form = ComposeForm(
         request.POST if is_post else None, request.FILES if is_post else None, user=user, initial=initial

@@ -9,6 +9,8 @@
   const limit = Number(form.dataset.maxMessageBytes);
   const files = form.querySelector('input[type="file"]');
   const body = form.querySelector("textarea");
+  // The rich-text editor's HTML (static/js/editor.js), empty in plain text or without it.
+  const html = form.elements.namedItem("body_html");
   const warning = form.querySelector("[data-too-large]");
   const list = form.querySelector("[data-draft-attachments]");
   if (!files || !body || !warning || !limit) return;
@@ -24,7 +26,7 @@
       .filter((item) => item.querySelector('input[name="attachment"]')?.checked)
       .map((item) => Number(item.dataset.size));
   const estimate = () =>
-    new TextEncoder().encode(body.value).length +
+    new TextEncoder().encode(body.value + (html ? html.value : "")).length +
     [...Array.from(files.files, (file) => file.size), ...stored()].reduce((sum, size) => sum + encodedSize(size), 0);
 
   const fits = () => {

@@ -48,6 +48,8 @@ def test_a_message_is_composed_sent_and_its_page_follows_it_live(
     settings.WEBMAIL_UNDO_SECONDS = 0
     smtp_server.add_user(mail_account.address, mail_account.password)
     user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
+    user.compose_plain = True  # the plain-text composer; the rich one: tests/browser/test_editor.py
+    user.save(update_fields=["compose_plain"])
     sign_in_browser(page, live_server, user)
 
     page.goto(reverse("outbox:list"))
@@ -80,7 +82,7 @@ def test_a_message_is_composed_sent_and_its_page_follows_it_live(
 
 def test_the_browser_refuses_a_message_too_large_before_uploading_it(page, live_server, transactional_db, settings):
     settings.WEBMAIL_MAX_MESSAGE_BYTES = 10_000
-    user = UserFactory(email="writer@example.test")
+    user = UserFactory(email="writer@example.test", compose_plain=True)
     IdentityFactory(user=user, account=MailAccountFactory(user=user), address=user.email, display_name="Writer")
     sign_in_browser(page, live_server, user)
     posts: list[str] = []
@@ -118,6 +120,8 @@ def reading(page, live_server, transactional_db, dovecot, smtp_server, mail_acco
     settings.WEBMAIL_UNDO_SECONDS = 0
     smtp_server.add_user(mail_account.address, mail_account.password)
     user = user_on_test_servers(mail_account, dovecot, pki, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
+    user.compose_plain = True  # the plain-text composer; the rich one: tests/browser/test_editor.py
+    user.save(update_fields=["compose_plain"])
     sign_in_browser(page, live_server, user)
 
     def open_message(subject: str, text: str, message_id: str = "") -> None:

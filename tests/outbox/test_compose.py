@@ -151,11 +151,12 @@ def test_an_attachment_name_is_encoded_not_injected(identity):
     assert part.get_content_type() == "application/pdf"
 
 
-def test_the_signature_is_appended_after_the_separator(identity):
+def test_the_signature_is_not_appended_the_body_already_has_it(identity):
+    # The composer puts it in the body, editable (outbox.signatures); tests/outbox/test_signatures.py.
     identity.signature = "Tom\nExample Ltd"
     identity.save()
     parsed = email.message_from_bytes(mime_of(identity, body="Hi"), policy=email.policy.default)
-    assert parsed.get_content().replace("\r\n", "\n") == "Hi\n\n-- \nTom\nExample Ltd\n"
+    assert parsed.get_content().replace("\r\n", "\n") == "Hi\n"
 
 
 # -- enqueue ----------------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""A message's body parts: text/plain as ``format=flowed`` (RFC 3676), with its HTML alternative
+and the HTML's inline images when there is one.
+
+The shapes::
+
+    text/plain                                  a plain message
+    multipart/alternative: text/plain, text/html
+    multipart/alternative: text/plain, multipart/related: text/html, image/*...
+
+and ``compose.build_mime`` adds the attachments around them (multipart/mixed).
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+
+from outbox.richtext import inline_images
+
+# RFC 3676 4.2: lines of at most 78 characters, wrapped at spaces; a longer word stays whole.
+FLOWED_WIDTH = 78
+_QUOTE = re.compile(r"(?:> ?)*>")
+
+
+def flowed(text: str) -> str:
+    """``text`` encoded as format=flowed (DelSp=no): each long line broken after a space (a soft
+    break: the space stays at the line's end), trailing spaces of a hard break removed, a line
+    that starts with a space or "From " space-stuffed, a quoted line's "> " markers repeated on
+    each piece of it. The signature separator "-- " is kept as it is."""
+    out: list[str] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if line == "-- ":
+            out.append(line)
+            continue
+        quote = _QUOTE.match(line)
+        prefix = quote.group(0) if quote else ""
+        content = line[quote.end() :] if quote else line
+        if prefix and content.startswith(" "):
+            content = content[1:]  # the stuffing space after the markers, written again below
+        lead = f"{prefix} " if prefix else ""
+        for piece in _pieces(content.rstrip(" "), FLOWED_WIDTH - len(lead)):
+            stuff = "" if prefix or not (piece.startswith((" ", "From ")) or piece.startswith(">")) else " "
+            out.append(f"{lead}{stuff}{piece}" if piece else prefix)
+    return "\n".join(out)
+
+
+def _pieces(content: str, width: int) -> list[str]:
+    """``content`` cut after spaces into pieces of at most ``width`` (a long word is one piece);
+    every piece but the last ends with the space it was cut after."""
+    if len(content) <= width:
+        return [content]
+    pieces: list[str] = []
+    rest = content
+    while len(rest) > width:
+        cut = rest.rfind(" ", 0, width)
+        if cut <= 0:  # one long word: up to the next space
+            cut = rest.find(" ", width)
+            if cut < 0:
+                break
+        pieces.append(rest[: cut + 1])
+        rest = rest[cut + 1 :]
+    pieces.append(rest)
+    return pieces
+
+
+def set_body(message: EmailMessage, text: str, html: str, *, domain: str) -> None:
+    """Give ``message`` its body: ``text`` always, and ``html`` (already sanitized) as an
+    alternative, its ``data:`` images turned into inline parts."""
+    message.set_content(flowed(text), charset="utf-8")
+    message.set_param("format", "flowed")
+    if not html:
+        return
+    html, images = inline_images(html, domain)
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    if images:
+        html_part = next(part for part in message.iter_parts() if part.get_content_type() == "text/html")
+        assert isinstance(html_part, EmailMessage)
+        for image in images:
+            html_part.add_related(image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>")
