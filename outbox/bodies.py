@@ -12,6 +12,8 @@ and ``compose.build_mime`` adds the attachments around them (multipart/mixed).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from email.message import EmailMessage
 
@@ -77,3 +79,23 @@ def set_body(message: EmailMessage, text: str, html: str, *, domain: str) -> Non
         assert isinstance(html_part, EmailMessage)
         for image in images:
             html_part.add_related(image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>")
+
+
+def attach(message: EmailMessage, data: bytes, content_type: str, filename: str) -> None:
+    """One attachment. A message (``message/rfc822``: a forward as attachment, an uploaded .eml)
+    goes byte for byte when it can travel in a 7-bit message (ASCII, lines of at most 998
+    octets; RFC 2046 allows no base64 for it); otherwise its parts are re-encoded to 7 bits by
+    the ``email`` package, which keeps what they say but not their bytes."""
+    maintype, _sep, subtype = content_type.partition("/")
+    if (maintype, subtype) != ("message", "rfc822"):
+        message.add_attachment(
+            data, maintype=maintype or "application", subtype=subtype or "octet-stream", filename=filename
+        )
+    elif data.isascii() and all(len(line) <= 998 for line in data.split(b"\n")):
+        message.add_attachment(data, maintype="message", subtype="rfc822", cte="7bit", filename=filename)
+    else:
+        inner = email.message_from_bytes(data, policy=email.policy.default)
+        message.add_attachment(inner, disposition="attachment", filename=filename)
+        # What it holds is 7-bit now: say so (the package labels it 8bit whatever it holds).
+        *_others, part = message.iter_attachments()
+        part.replace_header("Content-Transfer-Encoding", "7bit")

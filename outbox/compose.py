@@ -225,13 +225,7 @@ def build_mime(draft: Draft, *, now: datetime) -> tuple[bytes, str]:
     # The signature is in the body already (outbox.signatures): nothing is appended here.
     bodies.set_body(message, draft.body, draft.html, domain=identity.address.rsplit("@", 1)[1])
     for attachment in draft.attachments:
-        maintype, _sep, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.data,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=attachment.filename,
-        )
+        bodies.attach(message, attachment.data, attachment.content_type, attachment.filename)
     raw = message.as_bytes()
     _check_headers(raw, draft)
     return raw, message_id

@@ -210,6 +210,10 @@ def initial_from(draft: SavedDraft) -> dict[str, object]:
     }
     initial["identity"] = typed.identity.pk if typed.identity else None
     initial["how"] = typed.how
+    # The editor starts from the saved HTML; a draft saved in plain text opens in plain text.
+    initial["html"] = typed.html
+    if typed.body or typed.html:
+        initial["plain"] = not typed.html
     if typed.answers:
         initial["answers"] = f"{typed.answers[0]}:{typed.answers[1]}"
     return initial

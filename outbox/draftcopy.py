@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.crypto import SecretError
 from accounts.models import Identity, MailAccount
-from outbox import compose
+from outbox import compose, richtext
 from outbox.models import DraftAttachment, DraftState, SavedDraft
 from outbox.sentcopy import retry_after
 from webmail.protocol import imap, imap_drafts
@@ -136,7 +136,8 @@ def copy_bytes(draft: SavedDraft, identity: Identity) -> bytes:
         to=_valid_addresses(draft.to),
         cc=_valid_addresses(draft.cc),
         subject=_one_safe_line(draft.subject),
-        body=draft.body,
+        body=richtext.plain_text(draft.html) if draft.html else draft.body,
+        html=draft.html,
         attachments=[
             compose.Attachment(a.filename, a.content_type, bytes(a.data))
             for a in DraftAttachment.objects.filter(draft=draft)

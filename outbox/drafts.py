@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from inscriptis import get_text
 
 from accounts.models import Identity, User
-from outbox import compose, sending, tasks
+from outbox import compose, richtext, sending, tasks
 from outbox.models import DraftAttachment, DraftState, OutgoingMessage, SavedDraft
 from webmail.mailbox.message import parts_bytes
 from webmail.mailbox.message import read as read_message
@@ -267,6 +267,8 @@ def open_copy(user: User, folder: Folder, uid: int, raw: bytes) -> SavedDraft:
     identity = next((i for i in identities if i.address.lower() == parsed.from_address.lower()), None)
     identity = identity or next((i for i in identities if i.is_default), identities[0] if identities else None)
     body = parsed.text_body or (get_text(parsed.html_body).strip() if parsed.html_body else "")
+    # Its HTML, cleaned as if pasted (inline images by cid: are not carried over).
+    html = richtext.sanitize_composed(parsed.html_body) if parsed.html_body else ""
     with transaction.atomic():
         draft = SavedDraft.objects.create(
             user=user,
@@ -276,6 +278,7 @@ def open_copy(user: User, folder: Folder, uid: int, raw: bytes) -> SavedDraft:
             bcc=headers.decode(head.get("Bcc")),
             subject=parsed.subject[:998],
             body=body,
+            html=html,
             in_reply_to=_ids(headers.decode(head.get("In-Reply-To")), many=False),
             references=_ids(headers.decode(head.get("References")), many=True),
             revision=1,

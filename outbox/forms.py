@@ -36,7 +36,12 @@ from webmail.protocol import imap
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 MAX_SIGNATURE_CHARACTERS = 2000
-ANSWER_FLAGS = {How.REPLY: AnswerFlag.ANSWERED, How.REPLY_ALL: AnswerFlag.ANSWERED, How.FORWARD: AnswerFlag.FORWARDED}
+ANSWER_FLAGS = {
+    How.REPLY: AnswerFlag.ANSWERED,
+    How.REPLY_ALL: AnswerFlag.ANSWERED,
+    How.FORWARD: AnswerFlag.FORWARDED,
+    How.FORWARD_ATTACHED: AnswerFlag.FORWARDED,
+}
 
 
 # Django cannot take several files in one field out of the box: the pattern from its
@@ -306,6 +311,7 @@ class DraftForm(ComposeForm):
             bcc=data["bcc"],
             subject=data["subject"],
             body=data["body"],
+            html="" if data["plain"] else data["body_html"],
             delivery_receipt=data["delivery_receipt"],
             send_at=data["send_at"],
             in_reply_to=data["in_reply_to"],

@@ -52,6 +52,11 @@ class How(StrEnum):
     REPLY = "reply"
     REPLY_ALL = "all"
     FORWARD = "forward"
+    FORWARD_ATTACHED = "attached"  # the original as a message/rfc822 attachment, nothing quoted
+
+    @property
+    def forwards(self) -> bool:
+        return self in (How.FORWARD, How.FORWARD_ATTACHED)
 
 
 @dataclass
@@ -180,7 +185,7 @@ def _mailboxes(pairs: Iterable[tuple[str, str]], skip: set[str], seen: set[str])
 
 def recipients(original: Original, own: Sequence[str], how: How) -> tuple[list[Mailbox], list[Mailbox]]:
     """To and Cc of the answer (Forward: nobody)."""
-    if how == How.FORWARD:
+    if how.forwards:
         return [], []
     mine = {_own_key(address) for address in own}
     sent_by_me = any(_own_key(address) in mine for _name, address in original.from_)
@@ -274,6 +279,8 @@ def answer(original: Original, identities: Sequence[Identity], how: How, zone: Z
     if how == How.FORWARD:
         subject = forward_subject(original.subject)
         return Answer(identity, to, cc, subject, forwarded(original, zone), html=forwarded_html(original, zone))
+    if how == How.FORWARD_ATTACHED:
+        return Answer(identity, to, cc, forward_subject(original.subject), "")
     return Answer(
         identity,
         to,
@@ -284,6 +291,17 @@ def answer(original: Original, identities: Sequence[Identity], how: How, zone: Z
         references=references(original),
         html=quoted_html(original, zone),
     )
+
+
+def attached_name(subject: str) -> str:
+    """The file name a forwarded message travels under: its subject, tamed."""
+    return (re.sub(r"[^\w .,()-]+", "", subject).strip()[:80] or "message") + ".eml"
+
+
+def attached_original(raw: bytes, subject: str) -> Attachment:
+    """The original itself, for a forward as attachment: ``message/rfc822``, byte for byte
+    (``bodies.attach`` re-encodes it only when its bytes cannot travel in a 7-bit message)."""
+    return Attachment(filename=attached_name(subject), content_type="message/rfc822", data=raw)
 
 
 def forwarded_attachments(raw: bytes) -> list[Attachment]:

@@ -1,13 +1,13 @@
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from outbox import draft_views, recipients, signature_views, views
+from outbox import compose_views, draft_views, recipients, signature_views, views
 
 app_name = "outbox"
 
 urlpatterns = [
     path("", views.outbox_list, name="list"),
-    path("compose/", views.compose_view, name="compose"),
+    path("compose/", compose_views.compose_view, name="compose"),
     path("drafts/", draft_views.drafts_list, name="drafts"),
     path("drafts/<uuid:draft_id>/save/", draft_views.save, name="draft_save"),
     path("drafts/<uuid:draft_id>/attachments/", draft_views.upload, name="draft_upload"),

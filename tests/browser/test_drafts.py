@@ -18,8 +18,16 @@ SAVED = re.compile(r"^Saved \d\d:\d\d$")
 
 
 @pytest.fixture
+def rich_writer(transactional_db):
+    user = UserFactory(email="rita@example.test", full_name="Rita Rich")
+    account = MailAccountFactory(user=user)
+    IdentityFactory(user=user, account=account, address=user.email, display_name="Rita Rich")
+    return user
+
+
+@pytest.fixture
 def writer(transactional_db):
-    user = UserFactory(email="wendy@example.test", full_name="Wendy Writer")
+    user = UserFactory(email="wendy@example.test", full_name="Wendy Writer", compose_plain=True)
     account = MailAccountFactory(user=user)
     IdentityFactory(user=user, account=account, address=user.email, display_name="Wendy Writer")
     return user
@@ -97,3 +105,20 @@ def test_a_second_window_is_told_and_keeps_its_text_until_it_chooses(page, live_
     refused = [e for e in page.console_errors if re.fullmatch(r"409 for .*/save/", e)]
     assert len(refused) == 1, "the stale save was refused, once"
     page.console_errors[:] = [e for e in page.console_errors if e not in refused]
+
+
+def test_a_rich_text_draft_comes_back_rich(page, live_server, rich_writer):
+    sign_in_browser(page, live_server, rich_writer)
+    page.goto(reverse("outbox:compose"))
+    editor = page.locator("[data-editor-area]")
+    editor.click()
+    page.keyboard.type("Plain start, ")
+    page.keyboard.press("Control+b")
+    page.keyboard.type("bold end")
+    expect(status(page)).to_have_text(SAVED)
+    draft = SavedDraft.objects.get(user=rich_writer)
+    assert "<b>bold end</b>" in draft.html and "bold end" in draft.body
+
+    page.reload()
+    expect(page.locator("[data-editor-area] b")).to_have_text("bold end")
+    expect(page.locator("[data-editor-area]")).to_contain_text("Plain start,")

@@ -80,6 +80,55 @@ def test_forward_starts_without_recipients_or_thread_headers(sender, dovecot, sm
     assert sent["In-Reply-To"] is None and sent["References"] is None and sent["Subject"] == "Fwd: Plans"
 
 
+def server_raw(dovecot, address: str, uid: int) -> bytes:
+    client = dovecot.login(address)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        return client.fetch([uid], [b"BODY.PEEK[]"])[uid][b"BODY[]"]
+    finally:
+        client.logout()
+
+
+def test_forward_as_attachment_carries_the_original_byte_for_byte(sender, dovecot, smtp_server):
+    client = sign_in(Client(), sender)
+    folder_id, uid = delivered(sender, dovecot)
+    page = composer(client, folder_id, uid, "attached")
+    form = page.context["form"]
+    assert (form.initial["to"], form.initial["subject"], form.initial["in_reply_to"]) == ("", "Fwd: Plans", "")
+    assert "Shall we meet" not in form.initial["body"], "nothing quoted"
+    assert "Plans.eml" in page.content.decode() and "<h1>Forward as attachment</h1>" in page.content.decode()
+    submitted(client, form, to="carol@example.org", body="See the message below.")
+    message = OutgoingMessage.objects.get(user=sender)
+    assert message.answer_flag == "$Forwarded"
+    delivery.deliver(str(message.pk))
+    sent = email.message_from_bytes(smtp_server.wait_for(1)[0].data, policy=email.policy.default)
+    (attached,) = [part for part in sent.walk() if part.get_content_type() == "message/rfc822"]
+    assert attached["Content-Transfer-Encoding"] == "7bit" and attached.get_filename() == "Plans.eml"
+    original = server_raw(dovecot, sender.email, uid)
+    assert original in smtp_server.wait_for(1)[0].data, "byte for byte"
+    assert attached.get_content()["Message-ID"] == "<orig@example.org>"
+
+
+def test_an_eight_bit_original_is_forwarded_re_encoded_in_seven_bits(sender, dovecot, smtp_server):
+    client = sign_in(Client(), sender)
+    raw = (
+        "From: Zoë <zoe@example.org>\r\nTo: " + sender.email + "\r\nSubject: Café\r\nMessage-ID: <8bit@example.org>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nCrème brûlée.\r\n"
+    ).encode()
+    uid = dovecot.deliver(sender.email, raw)
+    account = sender.mail_accounts.get()
+    sync_account(account, ["INBOX"])
+    form = composer(client, folder_named(account, "INBOX").pk, uid, "attached").context["form"]
+    assert submitted(client, form, to="carol@example.org").status_code == 302
+    message = OutgoingMessage.objects.get(user=sender)
+    assert bytes(message.mime).isascii(), "the message stays 7-bit"
+    delivery.deliver(str(message.pk))
+    sent = email.message_from_bytes(smtp_server.wait_for(1)[0].data, policy=email.policy.default)
+    (attached,) = [part for part in sent.walk() if part.get_content_type() == "message/rfc822"]
+    assert attached["Content-Transfer-Encoding"] == "7bit"
+    assert attached.get_content().get_content().strip() == "Crème brûlée."
+
+
 def test_nobody_answers_a_message_in_someone_elses_folder(sender, dovecot):
     folder_id, uid = delivered(sender, dovecot)
     stranger = sign_in(Client(), UserFactory())
@@ -122,7 +171,7 @@ def test_the_reading_pane_and_the_conversation_offer_reply_reply_all_and_forward
         reverse("mailbox:thread", args=[folder_id, summary.pk]),
     ):
         page = client.get(url).content.decode()
-        for how in ("reply", "all", "forward"):
+        for how in ("reply", "all", "forward", "attached"):
             assert f'href="{compose}?folder={folder_id}&amp;uid={uid}&amp;how={how}"' in page, (url, how)
 
 
