@@ -25,21 +25,26 @@
     Array.from(form.querySelectorAll("[data-draft-attachments] li[data-size]"))
       .filter((item) => item.querySelector('input[name="attachment"]')?.checked)
       .map((item) => Number(item.dataset.size));
-  const estimate = () =>
+  const estimate = (more) =>
     new TextEncoder().encode(body.value + (html ? html.value : "")).length +
-    [...Array.from(files.files, (file) => file.size), ...stored()].reduce((sum, size) => sum + encodedSize(size), 0);
+    [...Array.from(files.files, (file) => file.size), ...stored(), ...more].reduce(
+      (sum, size) => sum + encodedSize(size),
+      0,
+    );
 
-  const fits = () => {
-    const ok = estimate() <= limit;
+  // ``more``: sizes of files about to be added (dropped or pasted; see drafts.js).
+  const fits = (more = []) => {
+    const ok = estimate(Array.isArray(more) ? more : []) <= limit;
     warning.hidden = ok;
     if (ok) files.removeAttribute("aria-invalid");
     else files.setAttribute("aria-invalid", "true");
     return ok;
   };
+  form.fitsWith = fits;
 
-  files.addEventListener("change", fits);
-  form.addEventListener("attachments-changed", fits);
-  list?.addEventListener("change", fits);
+  files.addEventListener("change", () => fits());
+  form.addEventListener("attachments-changed", () => fits());
+  list?.addEventListener("change", () => fits());
   form.addEventListener("submit", (event) => {
     if (!fits()) {
       event.preventDefault();

@@ -180,15 +180,46 @@
       request.send(data);
     });
 
+  const attach = (chosen) => {
+    uploading += chosen.length;
+    for (const file of chosen) {
+      later(() => upload(file).finally(() => (uploading -= 1)));
+    }
+  };
+  // Dropped or pasted files, outside the editor (which takes pictures in the text itself).
+  const outsideEditor = (target) => !(target instanceof Element && target.closest("[data-editor-area]"));
+  const filesOf = (transfer) => Array.from(transfer?.files || []);
+  const attachIfFits = (chosen) => {
+    if (closed || !chosen.length) return;
+    if (form.fitsWith && !form.fitsWith(chosen.map((file) => file.size))) return; // compose.js says why
+    attach(chosen);
+  };
+
   if (files && list) {
     files.addEventListener("change", () => {
       if (files.getAttribute("aria-invalid") === "true" || closed) return; // too large: compose.js says so
       const chosen = Array.from(files.files);
       files.value = "";
-      uploading += chosen.length;
-      for (const file of chosen) {
-        later(() => upload(file).finally(() => (uploading -= 1)));
-      }
+      attach(chosen);
+    });
+    form.addEventListener("dragover", (event) => {
+      if (!event.dataTransfer?.types.includes("Files") || !outsideEditor(event.target)) return;
+      event.preventDefault();
+      form.classList.add("dropping");
+    });
+    form.addEventListener("dragleave", (event) => {
+      if (event.target === form || !form.contains(event.relatedTarget)) form.classList.remove("dropping");
+    });
+    form.addEventListener("drop", (event) => {
+      form.classList.remove("dropping");
+      if (!filesOf(event.dataTransfer).length || !outsideEditor(event.target)) return;
+      event.preventDefault();
+      attachIfFits(filesOf(event.dataTransfer));
+    });
+    form.addEventListener("paste", (event) => {
+      if (!filesOf(event.clipboardData).length || !outsideEditor(event.target)) return;
+      event.preventDefault();
+      attachIfFits(filesOf(event.clipboardData));
     });
     list.addEventListener("click", (event) => {
       const button = event.target.closest("[data-remove]");
@@ -227,6 +258,7 @@
   // Esc closes the composer; the draft is kept (saved first, if anything changed).
   document.addEventListener("keydown", async (event) => {
     if (event.key !== "Escape" || event.defaultPrevented || closed) return;
+    if (document.querySelector("dialog[open]")) return; // Esc closes the dialog, not the composer
     event.preventDefault();
     clearTimeout(timer);
     await later(save);

@@ -17,6 +17,12 @@
     target.click();
   });
 
+  // "?" (and the Keys button) shows the list of shortcuts; Esc or Close closes it.
+  const sheet = document.getElementById("shortcuts");
+  document.querySelector("[data-shortcuts-open]")?.addEventListener("click", () => {
+    if (sheet && !sheet.open) sheet.showModal();
+  });
+
   // In the composer, Ctrl+Enter (Cmd+Enter on a Mac) sends, from any field.
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;

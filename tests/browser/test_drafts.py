@@ -122,3 +122,47 @@ def test_a_rich_text_draft_comes_back_rich(page, live_server, rich_writer):
     page.reload()
     expect(page.locator("[data-editor-area] b")).to_have_text("bold end")
     expect(page.locator("[data-editor-area]")).to_contain_text("Plain start,")
+
+
+DROP = """([name, size]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File(["x".repeat(size)], name, {type: "text/plain"}));
+  const target = document.querySelector(".compose-options");
+  for (const type of ["dragover", "drop"]) {
+    target.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+  }
+}"""
+
+
+def test_a_file_dropped_on_the_composer_is_attached_and_one_over_the_cap_is_refused_first(
+    page, live_server, writer, settings
+):
+    settings.WEBMAIL_MAX_MESSAGE_BYTES = 3000
+    uploads = []
+    page.on("request", lambda request: uploads.append(request.url) if "/attachments/" in request.url else None)
+    sign_in_browser(page, live_server, writer)
+    page.goto(reverse("outbox:compose"))
+    page.evaluate(DROP, ["notes.txt", 100])
+    expect(page.get_by_role("checkbox", name=re.compile(r"notes\.txt"))).to_be_checked()
+    assert len(uploads) == 1
+
+    page.evaluate(DROP, ["huge.txt", 2500])  # about 3,400 bytes as sent, with what is there
+    expect(page.get_by_text("The message is too large: the limit is 2.9")).to_be_visible()
+    page.wait_for_timeout(300)
+    assert len(uploads) == 1, "refused in the browser, before any upload"
+    assert [a.filename for a in SavedDraft.objects.get().attachments.all()] == ["notes.txt"]
+
+
+def test_question_mark_shows_the_shortcuts_and_esc_closes_only_the_sheet(page, live_server, writer):
+    sign_in_browser(page, live_server, writer)
+    page.goto(reverse("outbox:compose"))
+    page.get_by_label("Subject").fill("Stay here")
+    page.locator("h1").click()  # out of the field: single keys work again
+    page.keyboard.press("?")
+    sheet = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(sheet).to_be_visible()
+    expect(sheet.get_by_text("Close the composer; the draft is kept")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(sheet).to_be_hidden()
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/outbox/compose/") or "draft=" in page.url, "still in the composer"
