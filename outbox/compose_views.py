@@ -45,7 +45,10 @@ def _answer(request: SignedInRequest) -> tuple[dict[str, object], str, int]:
     if raw is None:
         raise Http404(_("This message is no longer on the server."))
     parsed = read_message(raw)
-    original = replies.read_original(raw, parsed.text_body, parsed.html_body)
+    html = parsed.html_body
+    if how == replies.How.FORWARD and html:  # its pictures stay in the text
+        html = replies.with_inline_images(html, raw, parsed.inline_parts)
+    original = replies.read_original(raw, parsed.text_body, html)
     identities = list(request.user.identities.select_related("account"))
     answer = replies.answer(original, identities, how, request.user.zone)
     initial: dict[str, object] = {

@@ -16,6 +16,7 @@ the database nor a server: the composer page asks, the person edits, ``compose``
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email
 import email.policy
@@ -238,12 +239,36 @@ def quoted(original: Original, zone: ZoneInfo) -> str:
     return f"\n\n{attribution}\n{quote}\n"
 
 
-def _original_html(original: Original) -> str:
-    # The original's HTML within the composer's allow-list (no images: its inline parts do not
-    # travel with an answer), else its text.
+def _original_html(original: Original, *, images: bool = False) -> str:
+    # The original's HTML within the composer's allow-list, else its text. A reply quotes no
+    # pictures; a forward keeps those ``with_inline_images`` made data: URLs.
     if original.html.strip():
-        return richtext.sanitize_composed(original.html, images=False)
+        return richtext.sanitize_composed(original.html, images=images)
     return richtext.text_to_html(original.text.rstrip("\n"))
+
+
+_CID_SOURCE = re.compile(r"""cid:([^"'\s>]+)""")
+# Pictures a forward carries inline, at most this much of them (the rest are dropped from the text).
+MAX_INLINE_FORWARD_BYTES = 5 * 1024 * 1024
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def with_inline_images(html: str, raw: bytes, inline_parts: dict[str, int]) -> str:
+    """The original's HTML with its inline pictures (``cid:``) as ``data:`` URLs, so that a
+    forward shows them in the composer and sends them inline again (``richtext.inline_images``)."""
+    wanted = {cid: inline_parts[cid] for cid in set(_CID_SOURCE.findall(html)) if cid in inline_parts}
+    if not wanted:
+        return html
+    found = {part.index: (part, data) for part, data in parts_bytes(raw, set(wanted.values()))}
+    urls: dict[str, str] = {}
+    total = 0
+    for cid, index in sorted(wanted.items()):
+        part, data = found.get(index, (None, b""))
+        if part is None or part.content_type not in INLINE_TYPES or total + len(data) > MAX_INLINE_FORWARD_BYTES:
+            continue
+        total += len(data)
+        urls[cid] = f"data:{part.content_type};base64,{base64.b64encode(data).decode('ascii')}"
+    return _CID_SOURCE.sub(lambda match: urls.get(match.group(1), match.group(0)), html)
 
 
 def quoted_html(original: Original, zone: ZoneInfo) -> str:
@@ -257,7 +282,7 @@ def forwarded_html(original: Original, zone: ZoneInfo) -> str:
     head, block = forwarded(original, zone).strip("\n").split("\n", 1)
     rows = block.split("\n\n", 1)[0].split("\n")
     lines = "<br>".join(escape(row) for row in [head, *rows])
-    return f"<div><br></div><div>{lines}</div><div><br></div>{_original_html(original)}"
+    return f"<div><br></div><div>{lines}</div><div><br></div>{_original_html(original, images=True)}"
 
 
 def forwarded(original: Original, zone: ZoneInfo) -> str:

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from outbox import delivery
 from outbox.models import OutgoingMessage
+from tests.browser.helpers import PIXEL
 from tests.factories import UserFactory
 from tests.helpers import sign_in
 from tests.webmail.mailbox.helpers import folder_named, sync_account
@@ -289,3 +290,29 @@ def test_a_forward_whose_original_cannot_be_fetched_keeps_what_was_typed(sender,
     assert "The mail server did not answer" in response.content.decode()
     assert "Have a look." in response.content.decode() and "carol@example.org" in response.content.decode()
     assert not OutgoingMessage.objects.filter(user=sender).exists()
+
+
+def test_a_forward_keeps_the_pictures_of_an_html_original_inline(sender, dovecot, smtp_server):
+    original = EmailMessage()
+    original["From"] = "Ann Author <ann@example.org>"
+    original["To"] = sender.email
+    original["Subject"] = "Our logo"
+    original.set_content("The logo.\n")
+    original.add_alternative('<p>The logo: <img src="cid:logo@example.org" alt="logo"></p>', subtype="html")
+    original.get_payload()[1].add_related(PIXEL, "image", "png", cid="<logo@example.org>")
+    uid = dovecot.deliver(sender.email, original.as_bytes())
+    account = sender.mail_accounts.get()
+    sync_account(account, ["INBOX"])
+    client = sign_in(Client(), sender)
+    form = composer(client, folder_named(account, "INBOX").pk, uid, "forward").context["form"]
+    assert 'src="data:image/png;base64,' in form.initial["html"]
+
+    # What the editor posts back: the same HTML, above it what was typed.
+    html = "<div>Have a look.</div>" + form.initial["html"]
+    assert submitted(client, form, to="carol@example.org", body_html=html).status_code == 302
+    delivery.deliver(str(OutgoingMessage.objects.get(user=sender).pk))
+    sent = email.message_from_bytes(smtp_server.wait_for(1)[0].data, policy=email.policy.default)
+    (related,) = [part for part in sent.walk() if part.get_content_type() == "multipart/related"]
+    html_part, image = related.iter_parts()
+    cid = image["Content-ID"].strip("<>")
+    assert f'src="cid:{cid}"' in html_part.get_content() and image.get_content() == PIXEL
