@@ -54,7 +54,8 @@ def original_message() -> bytes:
         f"<td><b>{n * 37 % 1000}</b> units, <i>shipped</i> on time</td></tr>\n"
         for n in range(1800)
     )
-    html = f"<html><head><style>td{{padding:2px}}</style></head><body><h1>Figures</h1><table>{rows}</table></body></html>"
+    head = "<head><style>td{padding:2px}</style></head>"
+    html = f"<html>{head}<body><h1>Figures</h1><table>{rows}</table></body></html>"
     message.set_content("Figures attached.\n")
     message.add_alternative(html, subtype="html")
     for n in range(5):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.http import SignedInRequest
 from outbox import compose, draft_views, drafts, replies, sending, signatures
-from outbox.forms import ComposeForm
+from outbox.forms import ComposeForm, DraftForm
 from outbox.models import AnswerFlag, SavedDraft
 from webmail.mailbox import store
 from webmail.mailbox.message import read as read_message
@@ -145,9 +145,17 @@ def _send(request: SignedInRequest, form: ComposeForm) -> tuple[HttpResponse | N
     if not form.is_valid():
         return None, 400
     keep = set(request.POST.getlist("attachment"))
+    typed = DraftForm(request.POST, user=request.user)
+    outgoing = form.draft()
+    uploads = list(outgoing.attachments)  # the files sent with the form (none with JavaScript)
     try:
         message, new = drafts.send(
-            request.user, form.cleaned_data["draft_id"], _with_forwarded(form.draft(), form.cleaned_data["how"]), keep
+            request.user,
+            form.cleaned_data["draft_id"],
+            _with_forwarded(outgoing, form.cleaned_data["how"]),
+            keep,
+            typed=typed.typed() if typed.is_valid() else None,
+            uploads=uploads,
         )
     except MailServerError as exc:  # the original's attachments could not be fetched
         form.add_error(None, pages.server_problem(exc))

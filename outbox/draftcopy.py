@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.crypto import SecretError
 from accounts.models import Identity, MailAccount
 from outbox import compose, richtext
-from outbox.models import DraftAttachment, DraftState, SavedDraft
+from outbox.models import DraftAttachment, DraftState, MessageState, SavedDraft
 from outbox.sentcopy import retry_after
 from webmail.protocol import imap, imap_drafts
 from webmail.protocol.mailservers import MailServerError
@@ -44,13 +44,22 @@ def due(now: datetime | None = None, limit: int = 200) -> list[str]:
     return [str(pk) for pk in rows.values_list("id", flat=True)[:limit]]
 
 
-def purge_discarded(now: datetime | None = None) -> int:
-    """Forget discarded drafts past their undo time whose IMAP copy is gone."""
+def _sent_and_done(now: datetime | None = None):
+    """Sent drafts that can go: their message is past its undo window (Undo brings a draft back,
+    ``drafts.undo_send``)."""
     now = now or timezone.now()
-    old = SavedDraft.objects.filter(
-        state=DraftState.DISCARDED, updated_at__lt=now - DISCARD_KEEP, mirror_uid__isnull=True, mirror_due_at=None
-    )
-    return old.delete()[0]
+    undoable = Q(sent_as__state=MessageState.QUEUED, sent_as__scheduled=False, sent_as__due_at__gt=now)
+    return SavedDraft.objects.filter(state=DraftState.SENT).exclude(undoable)
+
+
+def purge_discarded(now: datetime | None = None) -> int:
+    """Forget discarded drafts past their undo time, and sent ones past their message's undo
+    window, whose IMAP copy is gone."""
+    now = now or timezone.now()
+    copy_gone = Q(mirror_uid__isnull=True, mirror_due_at=None)
+    discarded = SavedDraft.objects.filter(copy_gone, state=DraftState.DISCARDED, updated_at__lt=now - DISCARD_KEEP)
+    sent = _sent_and_done(now).filter(copy_gone)
+    return discarded.delete()[0] + sent.delete()[0]
 
 
 def mirror(draft_id: str) -> None:
@@ -113,7 +122,7 @@ def _mirror_once(draft: SavedDraft) -> bool:
     settled = {"mirror_due_at": None, "mirror_claimed_until": None, "mirror_attempts": 0, "mirror_error": ""}
     if SavedDraft.objects.filter(pk=draft.pk, revision=revision).update(**recorded, **settled):
         if draft.state == DraftState.SENT:
-            SavedDraft.objects.filter(pk=draft.pk, state=DraftState.SENT).delete()
+            _sent_and_done().filter(pk=draft.pk).delete()
         return True
     SavedDraft.objects.filter(pk=draft.pk).update(**recorded)
     return False

@@ -202,11 +202,20 @@ def attachment_sizes(draft: SavedDraft | None) -> list[int]:
 
 
 def send(
-    user: User, draft_id: uuid.UUID | str | None, message: compose.Draft, keep: set[str] | None = None
+    user: User,
+    draft_id: uuid.UUID | str | None,
+    message: compose.Draft,
+    keep: set[str] | None = None,
+    typed: Fields | None = None,
+    uploads: list[compose.Attachment] | None = None,
 ) -> tuple[OutgoingMessage, bool]:
-    """Queue ``message`` (with the draft's stored attachments, those of ``keep`` when given) and close the draft, in one
-    transaction. Returns the message and whether it is new: pressing Send twice, or in two tabs,
-    queues one message, and the second press gets the first one's."""
+    """Queue ``message`` (with the draft's stored attachments, those of ``keep`` when given) and
+    close the draft, in one transaction. Returns the message and whether it is new: pressing
+    Send twice, or in two tabs, queues one message, and the second press gets the first one's.
+
+    A composer that was never saved (sent before its first save, or without JavaScript) gets
+    its draft row now, from ``typed`` and the files sent with the form (``uploads``), so that
+    Undo can bring it back (``undo_send``)."""
     with transaction.atomic():
         draft = SavedDraft.objects.select_for_update().filter(pk=draft_id, user=user).first() if draft_id else None
         if draft is not None and draft.state == DraftState.SENT and draft.sent_as_id:
@@ -214,12 +223,41 @@ def send(
         if draft is not None and draft.state == DraftState.OPEN:
             message.attachments = [*stored_attachments(draft, keep), *message.attachments]
         queued = sending.enqueue(user, message)
+        if draft is None and draft_id and typed is not None:
+            draft = SavedDraft(pk=draft_id, user=user)
+            typed.write_to(draft)
         if draft is not None and draft.state == DraftState.OPEN:
+            if keep is not None:  # what was not sent does not come back on Undo either
+                draft.attachments.exclude(pk__in=keep).delete()
             draft.state = DraftState.SENT
             draft.sent_as = queued
             _bump(draft, timezone.now())
             draft.save()
+            DraftAttachment.objects.bulk_create(_stored(draft, uploads or []))
     return queued, True
+
+
+def _stored(draft: SavedDraft, files: list[compose.Attachment]) -> list[DraftAttachment]:
+    return [
+        DraftAttachment(
+            draft=draft, filename=f.filename[:255], content_type=f.content_type[:255], size=len(f.data), data=f.data
+        )
+        for f in files
+    ]
+
+
+def undo_send(user: User, message: OutgoingMessage) -> SavedDraft | None:
+    """After Undo (the message cancelled in its undo window): its draft is open again, with
+    everything it had, and its IMAP copy is written again."""
+    with transaction.atomic():
+        draft = SavedDraft.objects.select_for_update().filter(user=user, sent_as=message, state=DraftState.SENT).first()
+        if draft is None:
+            return None
+        draft.state = DraftState.OPEN
+        draft.sent_as = None
+        _bump(draft, timezone.now())
+        draft.save()
+    return draft
 
 
 def discard(user: User, draft_id: uuid.UUID | str) -> SavedDraft | None:

@@ -147,6 +147,10 @@ class OutgoingMessage(models.Model):
     def can_cancel(self) -> bool:
         return self.state in CANCELLABLE
 
+    def in_undo_window(self, now: datetime) -> bool:
+        """Waiting out the sender's undo window (not scheduled): Undo still brings it back."""
+        return self.state == MessageState.QUEUED and not self.scheduled and self.due_at > now
+
     @property
     def can_retry_now(self) -> bool:
         return self.state in (MessageState.DEFERRED, MessageState.QUEUED)

@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.http import HtmxRequest, SignedInRequest
-from outbox import delivery, sending, tasks
+from outbox import delivery, draft_views, drafts, sending, tasks
 from outbox.models import (
     MessageState,
     OutgoingMessage,
@@ -139,7 +139,7 @@ def status_class(message: OutgoingMessage, recipients: list[Recipient]) -> str:
 
 
 def in_undo_window(message: OutgoingMessage, now: datetime) -> bool:
-    return message.state == MessageState.QUEUED and not message.scheduled and message.due_at > now
+    return message.in_undo_window(now)
 
 
 def recipients_summary(recipients: list[Recipient], shown: int = 3) -> str:
@@ -223,6 +223,10 @@ def cancel(request: SignedInRequest, message_id) -> HttpResponse:
     message = _get_message_for_user(request, message_id)
     was_undo = in_undo_window(message, timezone.now())
     if delivery.cancel(message):
+        draft = drafts.undo_send(request.user, message) if was_undo else None
+        if draft is not None:  # back in the composer, as it was
+            messages.success(request, _("Sending undone. The message is back in the composer."))
+            return redirect(draft_views.compose_url(draft.pk))
         messages.success(request, _("Sending undone. The message will not be sent.") if was_undo else _("Cancelled."))
     else:
         messages.error(request, _("It is too late to cancel this message.") + " " + _too_late(message))

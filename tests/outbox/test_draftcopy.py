@@ -179,3 +179,19 @@ def test_another_clients_draft_opens_in_the_composer_and_is_replaced_not_duplica
     ((_uid, (_flags, copy)),) = server_drafts(dovecot, sender.email).items()
     assert copy["Subject"] == "Finished here"
     assert [part.get_filename() for part in copy.iter_attachments()] == ["agenda.pdf"]
+
+
+def test_undo_writes_the_copy_in_drafts_again(sender, dovecot, settings):
+    settings.WEBMAIL_UNDO_SECONDS = 30
+    client = sign_in(Client(), sender)
+    draft_id = uuid.uuid4()
+    save(client, draft_id, 0, sender, to="ann@example.org", subject="Second thoughts")
+    mirrored(draft_id)
+    post_compose(client, sender, to="ann@example.org", subject="Second thoughts", draft_id=draft_id, revision=1)
+    assert mirrored(draft_id).state == DraftState.SENT, "kept while Undo is possible"
+    assert server_drafts(dovecot, sender.email) == {}
+    message = OutgoingMessage.objects.get(user=sender)
+    client.post(reverse("outbox:cancel", args=[message.pk]))
+    mirrored(draft_id)
+    ((_uid, (_flags, copy)),) = server_drafts(dovecot, sender.email).items()
+    assert copy["Subject"] == "Second thoughts"

@@ -9,7 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from outbox import draftcopy
 from outbox.models import DraftState, OutgoingMessage, SavedDraft
 from tests.helpers import sign_in
 from tests.outbox.test_views import identity_id, post_compose
@@ -170,3 +172,55 @@ def test_the_drafts_page_lists_open_drafts(writer_client, writer):
 @pytest.mark.parametrize("value", ["not-a-uuid", ""])
 def test_a_malformed_draft_id_is_not_found(writer_client, value):
     assert writer_client.get(reverse("outbox:compose"), {"draft": value}).status_code == 404
+
+
+def test_undo_brings_the_message_back_into_the_composer(writer_client, writer, settings):
+    settings.WEBMAIL_UNDO_SECONDS = 30
+    draft_id = uuid.uuid4()
+    save(writer_client, draft_id, 0, writer, to="ann@example.org", subject="Too soon", body="Wait for it.")
+    stored = upload(writer_client, draft_id, 1, "plan.txt", b"the plan").json()["attachment"]
+    sent = post_compose(
+        writer_client,
+        writer,
+        to="ann@example.org",
+        subject="Too soon",
+        body="Wait for it.",
+        draft_id=draft_id,
+        revision=2,
+        attachment=[stored["id"]],
+    )
+    message = OutgoingMessage.objects.get()
+    assert SavedDraft.objects.get().state == DraftState.SENT
+    assert draftcopy.purge_discarded() == 0, "kept while Undo can still bring it back"
+
+    undone = writer_client.post(reverse("outbox:cancel", args=[message.pk]))
+    assert undone["Location"] == f"/outbox/compose/?draft={draft_id}", sent["Location"]
+    message.refresh_from_db()
+    draft = SavedDraft.objects.get()
+    assert message.state == "cancelled" and draft.state == DraftState.OPEN and draft.sent_as is None
+    page = writer_client.get(undone["Location"]).content.decode()
+    assert "Wait for it.</textarea>" in page and f'value="{stored["id"]}" checked' in page
+    assert "The message is back in the composer." in page
+
+
+def test_a_composer_sent_before_its_first_save_comes_back_on_undo_too(writer_client, writer, settings):
+    settings.WEBMAIL_UNDO_SECONDS = 30
+    draft_id = uuid.uuid4()
+    attachment = SimpleUploadedFile("quick.txt", b"quick")
+    post_compose(writer_client, writer, subject="Quick one", draft_id=draft_id, attachments=[attachment])
+    message = OutgoingMessage.objects.get()
+    undone = writer_client.post(reverse("outbox:cancel", args=[message.pk]))
+    assert undone["Location"] == f"/outbox/compose/?draft={draft_id}"
+    draft = SavedDraft.objects.get()
+    assert (draft.subject, [a.filename for a in draft.attachments.all()]) == ("Quick one", ["quick.txt"])
+
+
+def test_a_sent_draft_is_forgotten_once_its_message_is_past_undo(writer_client, writer, settings):
+    settings.WEBMAIL_UNDO_SECONDS = 30
+    draft_id = uuid.uuid4()
+    save(writer_client, draft_id, 0, writer, to="ann@example.org", subject="Gone soon")
+    post_compose(writer_client, writer, subject="Gone soon", draft_id=draft_id, revision=1)
+    SavedDraft.objects.update(mirror_due_at=None)  # its IMAP copy is gone (see test_draftcopy)
+    assert draftcopy.purge_discarded() == 0
+    OutgoingMessage.objects.update(due_at=timezone.now())
+    assert draftcopy.purge_discarded() == 1 and not SavedDraft.objects.exists()
