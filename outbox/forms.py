@@ -156,7 +156,9 @@ class ComposeForm(forms.Form):
             self.fields["plain"].initial = user.compose_plain
         # The editor starts from this; the hidden field itself stays empty until the editor fills
         # it, so that without JavaScript the text typed in the textarea is what is sent.
-        self.initial_html = "" if self.is_bound else str(self.initial.get("html", ""))
+        # Cleaned here, whatever made it: static/js/editor.js takes it without cleaning it again.
+        start = "" if self.is_bound else str(self.initial.get("html", ""))
+        self.initial_html = richtext.sanitize_composed(start) if start.strip() else ""
         self.max_message_bytes = settings.WEBMAIL_MAX_MESSAGE_BYTES
         self.too_large_text = too_large_text()
         self.fields["attachments"].help_text = size_limit_text()
