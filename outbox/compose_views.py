@@ -101,6 +101,10 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
             return found
         draft = found
         initial = draft_views.initial_from(draft)
+        if draft.answers_folder_id and draft.how == replies.How.FORWARD:
+            initial["forwarded"] = [_("the original's attachments, fetched from the server when it is sent")]
+        elif draft.answers_folder_id and draft.how == replies.How.FORWARD_ATTACHED:
+            initial["forwarded"] = [_("the original message, fetched from the server when it is sent")]
     elif not is_post and "folder" in request.GET:  # the message answered is the user's, or 404
         initial, problem, status = _answer(request)
         if problem:
@@ -128,7 +132,9 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
         form.data = data
     context = {
         "form": form,
-        "forwarded": initial.get("forwarded", []),
+        # What a forward carries (fetched again when it is sent): listed when the composer opened,
+        # and carried through a refused Send in hidden fields (only ever shown, as text).
+        "forwarded": initial.get("forwarded") or request.POST.getlist("forwarded_name")[:100],
         "heading": _heading(form),
         "attachments": draft_views.listed(draft),
         "files_kept": files_kept,

@@ -110,6 +110,16 @@ def test_forward_as_attachment_carries_the_original_byte_for_byte(sender, doveco
     assert attached.get_content()["Message-ID"] == "<orig@example.org>"
 
 
+def test_a_refused_forward_still_lists_what_it_carries(sender, dovecot):
+    client = sign_in(Client(), sender)
+    page = composer(client, *delivered(sender, dovecot), "attached")
+    (name,) = page.context["forwarded"]
+    refused = submitted(client, page.context["form"], to="not an address", forwarded_name=name)
+    assert refused.status_code == 400 and refused.context["forwarded"] == [name]
+    reopened = client.get(reverse("outbox:compose"), {"draft": refused.context["form"]["draft_id"].value()})
+    assert reopened.context["forwarded"] == ["the original message, fetched from the server when it is sent"]
+
+
 def test_an_eight_bit_original_is_forwarded_re_encoded_in_seven_bits(sender, dovecot, smtp_server):
     client = sign_in(Client(), sender)
     raw = (
@@ -269,7 +279,7 @@ def test_a_forward_carries_the_originals_attachments_from_the_server(sender, dov
 
     page = composer(client, inbox.pk, inbox.messages.get().uid, "forward")
     html = page.content.decode()
-    assert "Forwarded with it:" in html and "<li>Q3 report.pdf (10.3\xa0KB)</li>" in html  # as the pane estimates it
+    assert "Forwarded with it:" in html and "<li>Q3 report.pdf (10.3\xa0KB)<input" in html  # as the pane estimates it
     submitted(client, page.context["form"], to="carol@example.org")
     delivery.deliver(str(OutgoingMessage.objects.get(user=sender).pk))
     sent = email.message_from_bytes(smtp_server.wait_for(1)[0].data, policy=email.policy.default)
