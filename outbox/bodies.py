@@ -27,20 +27,22 @@ _QUOTE = re.compile(r"(?:> ?)*>")
 def flowed(text: str) -> str:
     """``text`` encoded as format=flowed (DelSp=no): each long line broken after a space (a soft
     break: the space stays at the line's end), trailing spaces of a hard break removed, a line
-    that starts with a space or "From " space-stuffed, a quoted line's "> " markers repeated on
-    each piece of it. The signature separator "-- " is kept as it is."""
+    that starts with a space, ">" or "From " space-stuffed, a quoted line's markers (written
+    ">>" for depth two, RFC 3676 4.5) repeated on each piece of it. The signature separator "-- " is kept as it is."""
     out: list[str] = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if line == "-- ":
             out.append(line)
             continue
         quote = _QUOTE.match(line)
-        prefix = quote.group(0) if quote else ""
+        # RFC 3676 4.5: the depth is the number of ">" in a row, so "> > " is written ">> ".
+        prefix = ">" * quote.group(0).count(">") if quote else ""
         content = line[quote.end() :] if quote else line
         if prefix and content.startswith(" "):
             content = content[1:]  # the stuffing space after the markers, written again below
         lead = f"{prefix} " if prefix else ""
-        for piece in _pieces(content.rstrip(" "), FLOWED_WIDTH - len(lead)):
+        # An unquoted piece may need a stuffing space in front: room is left for it.
+        for piece in _pieces(content.rstrip(" "), FLOWED_WIDTH - len(lead) - (0 if prefix else 1)):
             stuff = "" if prefix or not (piece.startswith((" ", "From ")) or piece.startswith(">")) else " "
             out.append(f"{lead}{stuff}{piece}" if piece else prefix)
     return "\n".join(out)
@@ -92,10 +94,23 @@ def attach(message: EmailMessage, data: bytes, content_type: str, filename: str)
             data, maintype=maintype or "application", subtype=subtype or "octet-stream", filename=filename
         )
     elif data.isascii() and all(len(line) <= 998 for line in data.split(b"\n")):
+        # Line ends as SMTP has them (an uploaded .eml may have bare LFs, which servers refuse).
+        data = re.sub(rb"\r?\n", b"\r\n", data)
         message.add_attachment(data, maintype="message", subtype="rfc822", cte="7bit", filename=filename)
     else:
-        inner = email.message_from_bytes(data, policy=email.policy.default)
-        message.add_attachment(inner, disposition="attachment", filename=filename)
-        # What it holds is 7-bit now: say so (the package labels it 8bit whatever it holds).
-        *_others, part = message.iter_attachments()
-        part.replace_header("Content-Transfer-Encoding", "7bit")
+        _attach_re_encoded(message, data, filename)
+
+
+def _attach_re_encoded(message: EmailMessage, data: bytes, filename: str) -> None:
+    """An 8-bit message re-encoded in 7 bits by the ``email`` package; one it cannot re-encode
+    (8-bit text in no declared charset, say) goes as a file, ``application/octet-stream``."""
+    inner = email.message_from_bytes(data, policy=email.policy.default)
+    try:
+        inner.as_bytes(policy=email.policy.SMTP.clone(cte_type="7bit"))
+    except (UnicodeError, ValueError, LookupError):
+        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=filename)
+        return
+    message.add_attachment(inner, disposition="attachment", filename=filename)
+    # What it holds is 7-bit now: say so (the package labels it 8bit whatever it holds).
+    *_others, part = message.iter_attachments()
+    part.replace_header("Content-Transfer-Encoding", "7bit")

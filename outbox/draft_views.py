@@ -7,7 +7,9 @@ a 4xx status. Every draft a URL names is looked up among the user's own; anyone 
 
 from __future__ import annotations
 
+import re
 import uuid
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -24,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.http import SignedInRequest
-from outbox import compose, drafts
+from outbox import compose, draft_import, drafts
 from outbox.forms import DraftForm
 from outbox.models import DraftAttachment, DraftState, SavedDraft
 from webmail.mailbox import store
@@ -56,19 +58,46 @@ def _revision(request: SignedInRequest) -> int:
     return revision
 
 
+_PAGE_TOKEN = re.compile(r"[A-Za-z0-9-]{8,64}")
+
+
+def _page(request: SignedInRequest) -> drafts.Page:
+    """Which composer page is saving, and its save's number (see ``drafts.Page``)."""
+    token = request.POST.get("page", "")
+    try:
+        seq = int(request.POST.get("seq") or 0)
+    except ValueError:
+        seq = 0
+    if not _PAGE_TOKEN.fullmatch(token) or not 0 <= seq < 2**31:
+        return drafts.Page()
+    return drafts.Page(token, seq)
+
+
+def signed_in_json(view):
+    """``login_required`` for what the page's scripts call: 401 and words, not a redirect to a page."""
+
+    @wraps(view)
+    def wrapper(request: SignedInRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return _refused(_("You were signed out. Sign in again in another tab; this page keeps your text."), 401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _refusal(exc: drafts.DraftError) -> JsonResponse:
     return _refused(str(exc), exc.status, revision=getattr(exc, "current", None))
 
 
 @require_POST
-@login_required
+@signed_in_json
 def save(request: SignedInRequest, draft_id: uuid.UUID) -> HttpResponse:
     form = DraftForm(request.POST, user=request.user)
     if not form.is_valid():
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-        return _refused(" ".join(errors), 400)
+        return _refused(" ".join(errors), 413 if form.has_error("__all__", "too_large") else 400)
     try:
-        draft = drafts.save(request.user, draft_id, _revision(request), form.typed())
+        draft = drafts.save(request.user, draft_id, _revision(request), form.typed(), _page(request))
     except SavedDraft.DoesNotExist:
         raise Http404 from None
     except drafts.DraftError as exc:
@@ -87,7 +116,7 @@ def _attachment_json(draft: SavedDraft, attachment: DraftAttachment) -> dict[str
 
 
 @require_POST
-@login_required
+@signed_in_json
 def upload(request: SignedInRequest, draft_id: uuid.UUID) -> HttpResponse:
     """One file, stored with the draft (and checked against the size cap with what it has)."""
     upload = request.FILES.get("file")
@@ -109,7 +138,7 @@ def upload(request: SignedInRequest, draft_id: uuid.UUID) -> HttpResponse:
         data=upload.read(),
     )
     try:
-        draft, stored = drafts.add_attachment(request.user, draft_id, _revision(request), attachment)
+        draft, stored = drafts.add_attachment(request.user, draft_id, _revision(request), attachment, _page(request))
     except SavedDraft.DoesNotExist:
         raise Http404 from None
     except drafts.DraftError as exc:
@@ -118,10 +147,10 @@ def upload(request: SignedInRequest, draft_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_json
 def remove_attachment(request: SignedInRequest, draft_id: uuid.UUID, attachment_id: uuid.UUID) -> HttpResponse:
     try:
-        draft = drafts.remove_attachment(request.user, draft_id, _revision(request), str(attachment_id))
+        draft = drafts.remove_attachment(request.user, draft_id, _revision(request), str(attachment_id), _page(request))
     except (SavedDraft.DoesNotExist, DraftAttachment.DoesNotExist):
         raise Http404 from None
     except drafts.DraftError as exc:
@@ -171,6 +200,8 @@ def open_from_folder(request: SignedInRequest, folder_id: int, uid: int) -> Http
     """A message in a Drafts folder, opened in the composer: ours is the row it was copied from,
     another client's becomes a draft row (and the copy it came from is replaced on the next save)."""
     folder = pages.user_folder(request, folder_id)
+    if not folder.is_drafts:  # only a Drafts folder holds drafts: nothing else is ever replaced
+        raise Http404
     try:
         raw = store.load_raw(folder, pages.check_uid(uid))
     except MailServerError as exc:
@@ -178,7 +209,11 @@ def open_from_folder(request: SignedInRequest, folder_id: int, uid: int) -> Http
         return redirect("mailbox:folder", folder_id=folder.pk)
     if raw is None:
         raise Http404(_("This message is no longer on the server."))
-    draft = drafts.open_copy(request.user, folder, uid, raw)
+    try:
+        draft = draft_import.open_copy(request.user, folder, uid, raw)
+    except drafts.DraftError as exc:
+        messages.error(request, str(exc))
+        return redirect("mailbox:folder", folder_id=folder.pk)
     return redirect(compose_url(draft.pk))
 
 
@@ -248,6 +283,7 @@ def keep_typed(request: SignedInRequest, draft_id: uuid.UUID) -> tuple[SavedDraf
                 name = compose.check_header_text(compose.one_line(upload.name or ""), "") or "attachment"
             except ValidationError:
                 continue  # its name is what was refused
+            upload.seek(0)  # the refused Send may have read it already
             attachment = compose.Attachment(
                 name, compose.guess_content_type(upload.name or "", upload.content_type), upload.read()
             )

@@ -64,14 +64,7 @@ def purge_discarded(now: datetime | None = None) -> int:
 
 def mirror(draft_id: str) -> None:
     """Bring the draft's IMAP copy up to date, if it is due and no other worker is at it."""
-    now = timezone.now()
-    free = Q(mirror_claimed_until__isnull=True) | Q(mirror_claimed_until__lt=now)
-    claimed = (
-        SavedDraft.objects.filter(pk=draft_id, mirror_due_at__lte=now)
-        .filter(free)
-        .update(mirror_claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    )
-    if not claimed:
+    if not _claim(draft_id, due=True):
         return
     for _round in range(MAX_ROUNDS):
         draft = SavedDraft.objects.select_related("identity__account", "mirror_account").filter(pk=draft_id).first()
@@ -80,17 +73,30 @@ def mirror(draft_id: str) -> None:
         try:
             if _mirror_once(draft):
                 return
-        except (MailServerError, SecretError) as exc:
+        except Exception as exc:  # a server that is away, or a copy that cannot be built: later
             attempts = draft.mirror_attempts + 1
-            log.warning("copying draft %s to IMAP failed (attempt %d): %s", draft_id, attempts, exc)
+            if isinstance(exc, MailServerError | SecretError):
+                log.warning("copying draft %s to IMAP failed (attempt %d): %s", draft_id, attempts, exc)
+            else:
+                log.exception("copying draft %s to IMAP failed (attempt %d)", draft_id, attempts)
             SavedDraft.objects.filter(pk=draft_id).update(
                 mirror_attempts=attempts,
                 mirror_due_at=timezone.now() + retry_after(attempts),
                 mirror_claimed_until=None,
-                mirror_error=str(exc)[:500],
+                mirror_error=str(exc)[:500] or type(exc).__name__,
             )
             return
+        _claim(draft_id, due=False)  # another round: the claim is renewed
     SavedDraft.objects.filter(pk=draft_id).update(mirror_claimed_until=None)
+
+
+def _claim(draft_id: str, *, due: bool) -> bool:
+    now = timezone.now()
+    rows = SavedDraft.objects.filter(pk=draft_id)
+    if due:
+        free = Q(mirror_claimed_until__isnull=True) | Q(mirror_claimed_until__lt=now)
+        rows = rows.filter(mirror_due_at__lte=now).filter(free)
+    return bool(rows.update(mirror_claimed_until=now + timedelta(seconds=CLAIM_SECONDS)))
 
 
 def _mirror_once(draft: SavedDraft) -> bool:
@@ -99,16 +105,19 @@ def _mirror_once(draft: SavedDraft) -> bool:
     revision = draft.revision
     account = draft.identity.account if draft.identity is not None and draft.state == DraftState.OPEN else None
     old_account, old_folder, old_uid = draft.mirror_account, draft.mirror_folder, draft.mirror_uid
-    folder, uid = "", None
+    known = draft.mirror_uidvalidity
+    folder, uid, validity = "", None, None
     if account is not None and draft.identity is not None:
         raw = copy_bytes(draft, draft.identity)
         keep_old = old_account is not None and old_account.pk != account.pk
         with imap.session(account) as client:
             folder = imap_drafts.drafts_folder(client)
+            if old_account is None:  # where a copy may be from now on, before there is one
+                SavedDraft.objects.filter(pk=draft.pk).update(mirror_account=account, mirror_folder=folder)
             also = [old_uid] if old_uid and not keep_old and old_folder == folder else []
-            uid = imap_drafts.replace_draft(client, folder, raw, str(draft.pk), also)
-            if old_uid and not keep_old and old_folder and old_folder != folder:
-                imap_drafts.remove_draft(client, old_folder, str(draft.pk), [old_uid])
+            uid, validity = imap_drafts.replace_draft(client, folder, raw, str(draft.pk), also, known)
+            if not keep_old and old_folder and old_folder != folder:
+                imap_drafts.remove_draft(client, old_folder, str(draft.pk), [old_uid] if old_uid else [], known)
         if keep_old and old_account is not None:  # the identity moved to another account: its old copy goes too
             _remove(old_account, old_folder, draft, old_uid)
     elif old_account is not None and old_folder:
@@ -117,6 +126,7 @@ def _mirror_once(draft: SavedDraft) -> bool:
         "mirror_account": account,
         "mirror_folder": folder,
         "mirror_uid": uid,
+        "mirror_uidvalidity": validity,
         "mirrored_revision": revision,
     }
     settled = {"mirror_due_at": None, "mirror_claimed_until": None, "mirror_attempts": 0, "mirror_error": ""}
@@ -130,7 +140,7 @@ def _mirror_once(draft: SavedDraft) -> bool:
 
 def _remove(account: MailAccount, folder: str, draft: SavedDraft, uid: int | None) -> None:
     with imap.session(account) as client:
-        imap_drafts.remove_draft(client, folder, str(draft.pk), [uid] if uid else [])
+        imap_drafts.remove_draft(client, folder, str(draft.pk), [uid] if uid else [], draft.mirror_uidvalidity)
 
 
 # -- the copy's bytes -------------------------------------------------------------------------

@@ -13,27 +13,19 @@ it can be undone. Either way ``draftcopy`` removes the IMAP copy, and the row on
 
 from __future__ import annotations
 
-import contextlib
-import email.policy
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from email.parser import BytesHeaderParser
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from inscriptis import get_text
 
 from accounts.models import Identity, User
-from outbox import compose, richtext, sending, tasks
+from outbox import compose, sending, tasks
 from outbox.models import DraftAttachment, DraftState, OutgoingMessage, SavedDraft
-from webmail.mailbox.message import parts_bytes
-from webmail.mailbox.message import read as read_message
-from webmail.mailbox.models import Folder
-from webmail.protocol import headers, imap_drafts
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +45,28 @@ class StaleRevision(DraftError):
     def __init__(self, current: int) -> None:
         super().__init__(_("This draft was changed in another window."))
         self.current = current
+
+
+class DraftGone(DraftError):
+    """Saved once, and gone since: sent and forgotten after its undo window, or purged."""
+
+    status = 410
+
+
+class LateSave(Exception):
+    """An older save of the page that wrote the row last, overtaken by a newer one: nothing to do."""
+
+    def __init__(self, draft: SavedDraft) -> None:
+        super().__init__("late save")
+        self.draft = draft
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which composer page a save comes from (a random token) and its number among that page's saves."""
+
+    token: str = ""
+    seq: int = 0
 
 
 class DraftClosed(DraftError):
@@ -114,13 +128,14 @@ def _publish_mirror(draft_id: uuid.UUID) -> None:
     tasks.try_publish(tasks.mirror_draft, str(draft_id))
 
 
-def _locked(user: User, draft_id: uuid.UUID | str, base_revision: int) -> SavedDraft:
+def _locked(user: User, draft_id: uuid.UUID | str, base_revision: int, page: Page, ordered: bool) -> SavedDraft:
     """The row to write, locked; created at the first save. Refuses anyone else's draft (as
-    missing), a closed one and a stale revision."""
+    missing), a closed one and a stale revision, unless the revision moved on by saves of this
+    same page (``LateSave`` when this one is older than the last of them)."""
     draft = SavedDraft.objects.select_for_update().filter(pk=draft_id).first()
     if draft is None:
         if base_revision:  # it had been saved, and is gone: sent and cleaned up meanwhile
-            raise DraftError(_("This draft no longer exists."))
+            raise DraftGone(_("This draft no longer exists: it was sent or discarded."))
         if open_drafts(user).count() >= MAX_OPEN_DRAFTS:
             raise DraftError(_("You have too many drafts. Send or discard some first."))
         try:
@@ -132,20 +147,42 @@ def _locked(user: User, draft_id: uuid.UUID | str, base_revision: int) -> SavedD
         raise SavedDraft.DoesNotExist
     if draft.state != DraftState.OPEN:
         raise DraftClosed(draft)
-    if draft.revision != base_revision:
+    own = bool(page.token) and draft.page_token == page.token
+    if own and ordered and page.seq <= draft.page_seq:
+        raise LateSave(draft)
+    if draft.revision != base_revision and not own:
         raise StaleRevision(draft.revision)
     return draft
 
 
-def save(user: User, draft_id: uuid.UUID | str, base_revision: int, typed: Fields) -> SavedDraft:
-    """Write what the composer holds as the next revision (see the module's docstring)."""
+def _write(
+    user: User,
+    draft_id: uuid.UUID | str,
+    base_revision: int,
+    page: Page,
+    change: Callable[[SavedDraft], object],
+    ordered: bool = True,
+) -> SavedDraft:
+    """One change of the draft, as its next revision, under its row lock. ``ordered``: a save of
+    the whole composer, which an older one of the same page must not undo; a file added or
+    removed is not (it changes only itself)."""
     now = timezone.now()
     with transaction.atomic():
-        draft = _locked(user, draft_id, base_revision)
-        typed.write_to(draft)
+        try:
+            draft = _locked(user, draft_id, base_revision, page, ordered)
+        except LateSave as late:
+            return late.draft
+        change(draft)
+        if page.token and (draft.page_token != page.token[:64] or (ordered and page.seq > draft.page_seq)):
+            draft.page_token, draft.page_seq = page.token[:64], page.seq if ordered else 0
         _bump(draft, now)
         draft.save()
     return draft
+
+
+def save(user: User, draft_id: uuid.UUID | str, base_revision: int, typed: Fields, page: Page = Page()) -> SavedDraft:
+    """Write what the composer holds as the next revision (see the module's docstring)."""
+    return _write(user, draft_id, base_revision, page, typed.write_to)
 
 
 def _bump(draft: SavedDraft, now: datetime) -> None:
@@ -155,33 +192,26 @@ def _bump(draft: SavedDraft, now: datetime) -> None:
 
 
 def add_attachment(
-    user: User, draft_id: uuid.UUID | str, base_revision: int, attachment: compose.Attachment
+    user: User, draft_id: uuid.UUID | str, base_revision: int, attachment: compose.Attachment, page: Page = Page()
 ) -> tuple[SavedDraft, DraftAttachment]:
     """Store one file with the draft (once: a save never carries files), as the next revision."""
-    now = timezone.now()
-    with transaction.atomic():
-        draft = _locked(user, draft_id, base_revision)
-        stored = DraftAttachment.objects.create(
-            draft=draft,
-            filename=attachment.filename[:255],
-            content_type=attachment.content_type[:255],
-            size=len(attachment.data),
-            data=attachment.data,
-        )
-        _bump(draft, now)
-        draft.save()
-    return draft, stored
+    stored: list[DraftAttachment] = []
+
+    def change(draft: SavedDraft) -> None:
+        stored.extend(DraftAttachment.objects.bulk_create(_stored(draft, [attachment])))
+
+    draft = _write(user, draft_id, base_revision, page, change, ordered=False)
+    return draft, stored[0]
 
 
-def remove_attachment(user: User, draft_id: uuid.UUID | str, base_revision: int, attachment_id: str) -> SavedDraft:
-    now = timezone.now()
-    with transaction.atomic():
-        draft = _locked(user, draft_id, base_revision)
+def remove_attachment(
+    user: User, draft_id: uuid.UUID | str, base_revision: int, attachment_id: str, page: Page = Page()
+) -> SavedDraft:
+    def change(draft: SavedDraft) -> None:
         if not DraftAttachment.objects.filter(draft=draft, pk=attachment_id).delete()[0]:
             raise DraftAttachment.DoesNotExist
-        _bump(draft, now)
-        draft.save()
-    return draft
+
+    return _write(user, draft_id, base_revision, page, change, ordered=False)
 
 
 def stored_attachments(draft: SavedDraft | None, keep: set[str] | None = None) -> list[compose.Attachment]:
@@ -217,15 +247,12 @@ def send(
     its draft row now, from ``typed`` and the files sent with the form (``uploads``), so that
     Undo can bring it back (``undo_send``)."""
     with transaction.atomic():
-        draft = SavedDraft.objects.select_for_update().filter(pk=draft_id, user=user).first() if draft_id else None
+        draft = _row_to_send(user, draft_id, typed)
         if draft is not None and draft.state == DraftState.SENT and draft.sent_as_id:
             return OutgoingMessage.objects.get(pk=draft.sent_as_id), False
         if draft is not None and draft.state == DraftState.OPEN:
             message.attachments = [*stored_attachments(draft, keep), *message.attachments]
         queued = sending.enqueue(user, message)
-        if draft is None and draft_id and typed is not None:
-            draft = SavedDraft(pk=draft_id, user=user)
-            typed.write_to(draft)
         if draft is not None and draft.state == DraftState.OPEN:
             if keep is not None:  # what was not sent does not come back on Undo either
                 draft.attachments.exclude(pk__in=keep).delete()
@@ -235,6 +262,23 @@ def send(
             draft.save()
             DraftAttachment.objects.bulk_create(_stored(draft, uploads or []))
     return queued, True
+
+
+def _row_to_send(user: User, draft_id: uuid.UUID | str | None, typed: Fields | None) -> SavedDraft | None:
+    """The composer's draft, locked; made now from ``typed`` if it was never saved. Two presses of
+    Send at once: the second waits for the first's row, then finds it sent."""
+    if not draft_id:
+        return None
+    draft = SavedDraft.objects.select_for_update().filter(pk=draft_id).first()
+    if draft is None and typed is not None:
+        try:
+            with transaction.atomic():
+                draft = SavedDraft(pk=draft_id, user=user)
+                typed.write_to(draft)
+                draft.save(force_insert=True)
+        except IntegrityError:  # made by the other press meanwhile
+            draft = SavedDraft.objects.select_for_update().filter(pk=draft_id).first()
+    return draft if draft is not None and draft.user_id == user.pk else None
 
 
 def _stored(draft: SavedDraft, files: list[compose.Attachment]) -> list[DraftAttachment]:
@@ -282,65 +326,3 @@ def restore(user: User, draft_id: uuid.UUID | str) -> SavedDraft | None:
         _bump(draft, timezone.now())
         draft.save()
     return draft
-
-
-# -- a copy in a Drafts folder, opened in the composer ----------------------------------------
-
-
-def open_copy(user: User, folder: Folder, uid: int, raw: bytes) -> SavedDraft:
-    """The draft a message in a Drafts folder is a copy of: ours (its marker header names one of
-    the user's open drafts), one opened before, or a new row with what it holds (written by
-    another client); its copy on the server is replaced on the next save, never duplicated."""
-    head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    with contextlib.suppress(ValueError):
-        marker = uuid.UUID(headers.decode(head.get(imap_drafts.MARKER_HEADER)) or "-")
-        ours = open_drafts(user).filter(pk=marker).first()
-        if ours is not None:
-            return ours
-    opened = open_drafts(user).filter(mirror_account=folder.account, mirror_folder=folder.name, mirror_uid=uid)
-    if (earlier := opened.first()) is not None:
-        return earlier
-    parsed = read_message(raw)
-    identities = list(user.identities.all())
-    identity = next((i for i in identities if i.address.lower() == parsed.from_address.lower()), None)
-    identity = identity or next((i for i in identities if i.is_default), identities[0] if identities else None)
-    body = parsed.text_body or (get_text(parsed.html_body).strip() if parsed.html_body else "")
-    # Its HTML, cleaned as if pasted (inline images by cid: are not carried over).
-    html = richtext.sanitize_composed(parsed.html_body) if parsed.html_body else ""
-    with transaction.atomic():
-        draft = SavedDraft.objects.create(
-            user=user,
-            identity=identity,
-            to=parsed.to,
-            cc=parsed.cc,
-            bcc=headers.decode(head.get("Bcc")),
-            subject=parsed.subject[:998],
-            body=body,
-            html=html,
-            in_reply_to=_ids(headers.decode(head.get("In-Reply-To")), many=False),
-            references=_ids(headers.decode(head.get("References")), many=True),
-            revision=1,
-            mirrored_revision=1,
-            mirror_account=folder.account,
-            mirror_folder=folder.name,
-            mirror_uid=uid,
-        )
-        wanted = {part.index for part in parsed.attachments}
-        DraftAttachment.objects.bulk_create(
-            DraftAttachment(
-                draft=draft,
-                filename=part.filename[:255],
-                content_type=compose.guess_content_type(part.filename, part.content_type),
-                size=len(data),
-                data=data,
-            )
-            for part, data in parts_bytes(raw, wanted)
-        )
-    return draft
-
-
-def _ids(value: str, *, many: bool) -> str:
-    try:
-        return compose.check_message_ids(value, many=many)
-    except ValidationError:
-        return ""

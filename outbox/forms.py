@@ -183,6 +183,10 @@ class ComposeForm(forms.Form):
     def clean_subject(self):
         return check_header_text(one_line(self.cleaned_data["subject"]), _("The subject"))
 
+    def clean_body(self) -> str:
+        # Browsers post a textarea with CRLF line ends; the signature blocks and the MIME use LF.
+        return self.cleaned_data["body"].replace("\r\n", "\n")
+
     def clean_body_html(self) -> str:
         html = self.cleaned_data["body_html"]
         return richtext.sanitize_composed(html) if html.strip() else ""
@@ -302,7 +306,12 @@ class DraftForm(ComposeForm):
         return send_at
 
     def clean(self):
-        return self.cleaned_data
+        # A draft that could never be sent is not stored either: the page keeps it and says why.
+        cleaned = self.cleaned_data
+        estimate = estimated_size(cleaned.get("body") or "", [], cleaned.get("body_html") or "")
+        if estimate > settings.WEBMAIL_MAX_MESSAGE_BYTES:
+            raise ValidationError(too_large_text(estimate), code="too_large")
+        return cleaned
 
     def typed(self) -> Fields:
         data = self.cleaned_data

@@ -297,6 +297,11 @@ class SavedDraft(models.Model):
     how = models.CharField(max_length=10, blank=True)
 
     revision = models.PositiveIntegerField(default=0)
+    # The composer page that saved last, and the number of that save: a page's own saves never
+    # conflict with each other (one sent as the tab closes may overtake one in flight), and an
+    # older one of them arriving late changes nothing.
+    page_token = models.CharField(max_length=64, blank=True)
+    page_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     sent_as = models.ForeignKey(OutgoingMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -307,6 +312,7 @@ class SavedDraft(models.Model):
     )
     mirror_folder = models.CharField(max_length=512, blank=True)
     mirror_uid = models.BigIntegerField(null=True, blank=True)
+    mirror_uidvalidity = models.BigIntegerField(null=True, blank=True)  # of mirror_folder, when mirror_uid was read
     mirrored_revision = models.PositiveIntegerField(default=0)
     mirror_due_at = models.DateTimeField(null=True, blank=True)
     mirror_attempts = models.PositiveSmallIntegerField(default=0)

@@ -26,6 +26,22 @@
   let timer = null;
   let uploading = 0;
   let chain = Promise.resolve(); // saves and uploads one at a time: each names the revision before it
+  // This page, to the server: its own saves never conflict with each other, and a late one of
+  // them (overtaken by the one sent as the page closed) changes nothing (outbox/drafts.py, Page).
+  const page = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  let seq = 0;
+  const stamped = (data) => {
+    seq += 1;
+    data.append("page", page);
+    data.append("seq", String(seq));
+    return data;
+  };
+  // A save answered: JSON with the new revision (a sign-in page after a lost session is not one).
+  const answerOf = async (response) => {
+    const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
+    const data = json ? await response.json().catch(() => ({})) : {};
+    return { ok: response.ok && !response.redirected && typeof data.revision === "number", data };
+  };
 
   const say = (words) => {
     if (status) status.textContent = words;
@@ -43,7 +59,8 @@
     const data = new FormData(form);
     data.delete("attachments"); // files travel once, to the upload endpoint
     data.delete("attachment");
-    return data;
+    data.delete("forwarded_name");
+    return stamped(data);
   };
 
   const settled = (data) => {
@@ -61,10 +78,14 @@
     } else if (response.status === 410) {
       closed = true;
       say(data.error);
+    } else if (response.status >= 400 && response.status < 500 && ![401, 408, 429].includes(response.status)) {
+      dirty = true; // refused as it is (too large, say): saved again once it changes
+      say(text.textRefused.replace("{reason}", data.error || response.statusText));
     } else {
-      dirty = true;
-      say(text.textFailed.replace("{reason}", data.error || response.statusText));
-      schedule(RETRY_MS);
+      dirty = true; // signed out, or the server is away: tried again, less often when signed out
+      const reason = data.error || (response.redirected ? text.textSignedOut : response.statusText);
+      say(text.textFailed.replace("{reason}", reason));
+      schedule(response.status === 401 || response.redirected ? 3 * RETRY_MS : RETRY_MS);
     }
   };
 
@@ -81,8 +102,8 @@
         headers: { Accept: "application/json" },
         keepalive: keepalive && new TextEncoder().encode(new URLSearchParams(body).toString()).length < KEEPALIVE_LIMIT,
       });
-      const data = await response.json().catch(() => ({}));
-      if (response.ok) settled(data);
+      const { ok, data } = await answerOf(response);
+      if (ok) settled(data);
       else refused(response, data);
     } catch {
       dirty = true;
@@ -104,6 +125,8 @@
   });
 
   // Hidden or closed: save now, with a request that outlives the page.
+  // Outside the queue, since the page may be gone before its turn: the server orders this
+  // page's saves by their number, so one still in flight cannot undo this one.
   const leaving = () => {
     if (!dirty || closed) return;
     clearTimeout(timer);
@@ -155,6 +178,7 @@
       data.append("csrfmiddlewaretoken", form.elements.namedItem("csrfmiddlewaretoken").value);
       data.append("revision", revision.value);
       data.append("file", file);
+      stamped(data);
       const request = new XMLHttpRequest();
       request.open("POST", form.dataset.draftUpload);
       request.setRequestHeader("Accept", "application/json");
@@ -162,20 +186,24 @@
         progress.value = event.loaded;
       });
       request.addEventListener("loadend", () => {
-        let answer = {};
         try {
-          answer = JSON.parse(request.responseText);
-        } catch {}
-        if (request.status === 200) {
-          item.replaceWith(listItem(answer.attachment));
-          settled(answer);
-        } else {
-          item.textContent = `${file.name}: ${answer.error || text.textOffline}`;
-          item.className = "error";
-          item.setAttribute("role", "alert");
+          let answer = {};
+          try {
+            answer = JSON.parse(request.responseText);
+          } catch {}
+          if (request.status === 200 && answer.attachment && typeof answer.revision === "number") {
+            item.replaceWith(listItem(answer.attachment));
+            settled(answer);
+          } else {
+            const reason = answer.error || (request.status === 200 ? text.textSignedOut : text.textOffline);
+            item.textContent = `${file.name}: ${reason}`;
+            item.className = "error";
+            item.setAttribute("role", "alert");
+          }
+          form.dispatchEvent(new Event("attachments-changed")); // compose.js counts them again
+        } finally {
+          resolve();
         }
-        form.dispatchEvent(new Event("attachments-changed")); // compose.js counts them again
-        resolve();
       });
       request.send(data);
     });
@@ -229,9 +257,15 @@
         const data = new FormData();
         data.append("csrfmiddlewaretoken", form.elements.namedItem("csrfmiddlewaretoken").value);
         data.append("revision", revision.value);
-        const response = await fetch(button.dataset.remove, { method: "POST", body: data, credentials: "same-origin" });
-        const answer = await response.json().catch(() => ({}));
-        if (response.ok) {
+        stamped(data);
+        const response = await fetch(button.dataset.remove, {
+          method: "POST",
+          body: data,
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+        const { ok, data: answer } = await answerOf(response);
+        if (ok) {
           item.remove();
           showList();
           settled(answer);

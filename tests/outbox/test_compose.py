@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 
 import pytest
@@ -250,3 +251,20 @@ def test_thread_header_values_are_message_ids_or_refused(value, many, ok):
     else:
         with pytest.raises(ValidationError):
             check_message_ids(value, many=many)
+
+
+def test_an_attached_message_travels_with_crlf_line_ends_or_as_a_file_when_it_cannot_be_re_encoded(identity):
+    from outbox import bodies
+    from outbox.compose import POLICY
+
+    for raw, kind in (
+        (b"From: ann@example.org\nSubject: LF only\n\nHello\n", "message/rfc822"),
+        (b"Subject: no charset\r\nContent-Transfer-Encoding: 8bit\r\n\r\ncaf\xc3\xa9\r\n", "application/octet-stream"),
+    ):
+        message = EmailMessage(policy=POLICY)
+        message["From"] = "sally@example.test"
+        message.set_content("see attached")
+        bodies.attach(message, raw, "message/rfc822", "original.eml")
+        out = message.as_bytes()
+        assert out.isascii() and b"\n" not in out.replace(b"\r\n", b""), "7-bit, CRLF only"
+        assert [part.get_content_type() for part in message.iter_attachments()] == [kind]

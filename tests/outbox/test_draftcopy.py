@@ -21,6 +21,7 @@ from tests.outbox.test_views import post_compose
 from tests.servers.net import free_port
 from tests.webmail.mailbox.helpers import folder_named, sync_account
 from webmail.protocol import imap, imap_drafts
+from webmail.protocol.mailservers import MailServerError
 
 
 def server_drafts(dovecot, address: str) -> dict[int, tuple[set[bytes], EmailMessage]]:
@@ -195,3 +196,47 @@ def test_undo_writes_the_copy_in_drafts_again(sender, dovecot, settings):
     mirrored(draft_id)
     ((_uid, (_flags, copy)),) = server_drafts(dovecot, sender.email).items()
     assert copy["Subject"] == "Second thoughts"
+
+
+def test_only_a_drafts_folder_opens_in_the_composer(sender, dovecot):
+    uid = dovecot.deliver(sender.email, b"From: ann@example.org\r\nSubject: Not a draft\r\n\r\nHello\r\n")
+    account = sender.mail_accounts.get()
+    sync_account(account, ["INBOX"])
+    client = sign_in(Client(), sender)
+    assert client.get(reverse("outbox:draft_open", args=[folder_named(account, "INBOX").pk, uid])).status_code == 404
+    assert not SavedDraft.objects.exists()
+
+
+def test_a_copy_that_cannot_be_built_backs_off_and_says_why(sender, dovecot, monkeypatch):
+    client = sign_in(Client(), sender)
+    draft_id = uuid.uuid4()
+    save(client, draft_id, 0, sender, subject="Unlucky")
+
+    def broken(draft, identity):  # a fault no server produces: a bug in building the copy
+        raise ValueError("cannot build")
+
+    monkeypatch.setattr(draftcopy, "copy_bytes", broken)
+    draft = mirrored(draft_id)
+    assert draft.mirror_attempts == 1 and draft.mirror_due_at > timezone.now() and draft.mirror_claimed_until is None
+    assert draft.mirror_error == "cannot build"
+
+
+def test_a_copy_appended_by_a_worker_that_lost_the_reply_is_removed_when_the_draft_is_sent(
+    sender, dovecot, monkeypatch
+):
+    client = sign_in(Client(), sender)
+    draft_id = uuid.uuid4()
+    save(client, draft_id, 0, sender, to="ann@example.org", subject="Half done")
+
+    def append_then_lose_the_connection(session, folder, raw, marker, also, known):
+        session.append(folder, raw)
+        raise MailServerError("the connection was lost")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(imap_drafts, "replace_draft", append_then_lose_the_connection)
+        draft = mirrored(draft_id)
+    assert draft.mirror_uid is None and draft.mirror_attempts == 1
+    assert len(server_drafts(dovecot, sender.email)) == 1, "a copy nobody recorded"
+    post_compose(client, sender, to="ann@example.org", subject="Half done", draft_id=draft_id, revision=1)
+    mirrored(draft_id)
+    assert server_drafts(dovecot, sender.email) == {}

@@ -64,7 +64,7 @@ def test_a_stale_save_is_refused_and_changes_nothing(writer_client, writer):
 
 def test_a_save_of_a_draft_that_has_gone_is_refused(writer_client, writer):
     response = save(writer_client, uuid.uuid4(), 3, writer, body="late")
-    assert response.status_code == 400
+    assert response.status_code == 410 and "sent or discarded" in response.json()["error"]
     assert SavedDraft.objects.count() == 0
 
 
@@ -224,3 +224,44 @@ def test_a_sent_draft_is_forgotten_once_its_message_is_past_undo(writer_client, 
     assert draftcopy.purge_discarded() == 0
     OutgoingMessage.objects.update(due_at=timezone.now())
     assert draftcopy.purge_discarded() == 1 and not SavedDraft.objects.exists()
+
+
+def test_saves_of_one_page_never_conflict_and_a_late_one_changes_nothing(writer, writer_client):
+    from outbox import drafts
+
+    identity = writer.identities.get()
+    draft_id, this_page, other_page = uuid.uuid4(), drafts.Page("a" * 32, 0), drafts.Page("b" * 32, 0)
+    first = drafts.save(writer, draft_id, 0, drafts.Fields(identity, body="one"), drafts.Page(this_page.token, 1))
+    # The save sent as the tab closed (number 3) overtakes the one still in flight (number 2).
+    drafts.save(
+        writer, draft_id, first.revision, drafts.Fields(identity, body="three"), drafts.Page(this_page.token, 3)
+    )
+    late = drafts.save(
+        writer, draft_id, first.revision, drafts.Fields(identity, body="two"), drafts.Page(this_page.token, 2)
+    )
+    assert late.body == "three" and SavedDraft.objects.get().body == "three"
+    with pytest.raises(drafts.StaleRevision):  # another page, behind: refused as ever
+        drafts.save(
+            writer, draft_id, first.revision, drafts.Fields(identity, body="other"), drafts.Page(other_page.token, 9)
+        )
+
+
+def test_a_signed_out_page_is_told_in_json_not_sent_to_the_sign_in_page(client, writer):
+    response = client.post(reverse("outbox:draft_save", args=[uuid.uuid4()]), {"body": "x", "revision": 0})
+    assert response.status_code == 401 and "signed out" in response.json()["error"]
+
+
+def test_a_draft_too_large_to_send_is_not_saved_and_says_why(writer_client, writer, settings):
+    settings.WEBMAIL_MAX_MESSAGE_BYTES = 2000
+    response = save(writer_client, uuid.uuid4(), 0, writer, body="x" * 3000)
+    assert response.status_code == 413 and response.json()["error"].startswith("The message is too large")
+    assert not SavedDraft.objects.exists()
+
+
+def test_a_send_refused_after_reading_the_files_keeps_them_whole(writer_client, writer, settings):
+    settings.WEBMAIL_MAX_RECIPIENTS = 1  # refused by enqueue, after the form has read the files
+    attachment = SimpleUploadedFile("plan.txt", b"the whole plan")
+    response = post_compose(writer_client, writer, to="ann@example.org, bob@example.org", attachments=[attachment])
+    assert response.status_code == 400 and "at most 1 recipients" in response.content.decode()
+    (stored,) = SavedDraft.objects.get().attachments.all()
+    assert bytes(stored.data) == b"the whole plan"

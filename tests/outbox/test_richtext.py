@@ -154,7 +154,10 @@ def test_flowed_quotes_repeat_their_markers_and_are_not_stuffed():
     long = " ".join(["quoted"] * 20)
     lines = flowed(f"> {long}\n> > deeper\n>\n").split("\n")
     assert lines[0].startswith("> quoted") and lines[1].startswith("> quoted") and lines[0].endswith(" ")
-    assert "> > deeper" in lines and ">" in lines
+    # RFC 3676 4.5: the quote depth is the number of ">" in a row; "> > " would read as depth one.
+    assert ">> deeper" in lines and ">" in lines
+    unquoted = flowed(" ".join(["From"] * 30)).split("\n")
+    assert all(len(line) <= 78 for line in [*lines, *unquoted]), "a stuffing space still fits in 78"
 
 
 # -- build_mime -----------------------------------------------------------------------------------

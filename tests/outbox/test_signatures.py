@@ -50,12 +50,13 @@ def test_the_server_swaps_another_identitys_signature(two):
     assert html.index("Help") < html.index("<blockquote>")
 
 
-def test_a_no_javascript_user_changing_sender_gets_the_right_signature(client, teammate, two, settings):
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])  # a browser posts a textarea with CRLF
+def test_a_no_javascript_user_changing_sender_gets_the_right_signature(client, teammate, two, settings, line_end):
     settings.WEBMAIL_UNDO_SECONDS = 60
     _sales, help_ = two
+    body = "Hi\n\n-- \nSales team".replace("\n", line_end)
     response = sign_in(client, teammate).post(
-        reverse("outbox:compose"),
-        {"identity": help_.pk, "to": "ann@example.test", "subject": "S", "body": "Hi\n\n-- \nSales team"},
+        reverse("outbox:compose"), {"identity": help_.pk, "to": "ann@example.test", "subject": "S", "body": body}
     )
     assert response.status_code == 302
     mime = email.message_from_bytes(bytes(OutgoingMessage.objects.get().mime), policy=email.policy.default)

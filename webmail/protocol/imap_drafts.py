@@ -2,8 +2,9 @@
 
 Each copy we write carries a marker header naming its draft. Replacing a draft APPENDs the new
 copy and then removes every other message with the same marker (and any UID the caller names,
-such as a draft another client wrote that we opened), so whatever happened before (two tabs,
-a worker that died between APPEND and recording the UID), another client sees exactly one copy.
+such as a draft another client wrote that we opened, unless the folder's UIDVALIDITY changed
+since), so whatever happened before (two tabs, a worker that died between APPEND and recording
+the UID, two workers at once: both keep the newest), another client sees exactly one copy.
 """
 
 from __future__ import annotations
@@ -32,32 +33,45 @@ def drafts_folder(client: IMAPClient) -> str:
     return "Drafts"
 
 
-def _marked(client: IMAPClient, folder: str, marker: str) -> list[int]:
+def _marked(client: IMAPClient, folder: str, marker: str) -> tuple[list[int], int | None]:
+    """The UIDs of the draft ``marker``'s copies in ``folder``, and the folder's UIDVALIDITY."""
     if not _MARKER.fullmatch(marker):
         raise ValueError("a draft marker is a UUID")
-    client.select_folder(check_text(folder, "folder name"), readonly=False)
-    return [int(uid) for uid in client.search(["HEADER", MARKER_HEADER, marker])]
+    selected = client.select_folder(check_text(folder, "folder name"), readonly=False)
+    validity = selected.get(b"UIDVALIDITY")
+    uids = [int(uid) for uid in client.search(["HEADER", MARKER_HEADER, marker])]
+    return uids, int(validity) if validity is not None else None
 
 
-def replace_draft(client: IMAPClient, folder: str, raw: bytes, marker: str, also_remove: list[int]) -> int | None:
+def _still_valid(also_remove: list[int], known: int | None, validity: int | None) -> list[int]:
+    # UIDs read under another UIDVALIDITY (the folder was made again) name other messages now.
+    return check_uids(also_remove) if known is None or known == validity else []
+
+
+def replace_draft(
+    client: IMAPClient, folder: str, raw: bytes, marker: str, also_remove: list[int], known_validity: int | None
+) -> tuple[int | None, int | None]:
     """APPEND ``raw`` (\\Draft \\Seen) and remove every other copy of the draft ``marker`` in
-    ``folder``, and the UIDs ``also_remove``. Returns the new copy's UID when the server says it."""
+    ``folder``, and the UIDs ``also_remove`` (read under ``known_validity``). Returns the copy
+    kept, the newest one (so that two writers at once agree on it), and the folder's
+    UIDVALIDITY."""
     with translate_errors():
         reply = client.append(check_text(folder, "folder name"), raw, flags=[imapclient.DRAFT, imapclient.SEEN])
         found = _APPENDUID.search(reply if isinstance(reply, bytes) else str(reply).encode())
-        new_uid = int(found.group(1)) if found else None
-        copies = _marked(client, folder, marker)
-        if new_uid is None and copies:
-            new_uid = max(copies)  # UIDs grow: without UIDPLUS, the newest marked one is ours
-    stale = sorted({*copies, *check_uids(also_remove)} - {new_uid})
+        appended = int(found.group(1)) if found else None
+        copies, validity = _marked(client, folder, marker)
+    kept = max([*copies, *([appended] if appended else [])], default=None)
+    stale = sorted({*copies, *_still_valid(also_remove, known_validity, validity)} - {kept})
     delete_permanently(client, folder, stale)
-    return new_uid
+    return kept, validity
 
 
-def remove_draft(client: IMAPClient, folder: str, marker: str, also_remove: list[int]) -> None:
+def remove_draft(
+    client: IMAPClient, folder: str, marker: str, also_remove: list[int], known_validity: int | None
+) -> None:
     """Remove every copy of the draft ``marker`` from ``folder``, and the UIDs ``also_remove``."""
     with translate_errors():
         if not client.folder_exists(check_text(folder, "folder name")):
             return
-        copies = _marked(client, folder, marker)
-    delete_permanently(client, folder, sorted({*copies, *check_uids(also_remove)}))
+        copies, validity = _marked(client, folder, marker)
+    delete_permanently(client, folder, sorted({*copies, *_still_valid(also_remove, known_validity, validity)}))
