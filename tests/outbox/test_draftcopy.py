@@ -240,3 +240,20 @@ def test_a_copy_appended_by_a_worker_that_lost_the_reply_is_removed_when_the_dra
     post_compose(client, sender, to="ann@example.org", subject="Half done", draft_id=draft_id, revision=1)
     mirrored(draft_id)
     assert server_drafts(dovecot, sender.email) == {}
+
+
+def test_our_copy_edited_by_another_client_brings_its_text_into_our_draft(sender, dovecot):
+    client = sign_in(Client(), sender)
+    draft_id = uuid.uuid4()
+    save(client, draft_id, 0, sender, to="ann@example.org", subject="Written here")
+    mirrored(draft_id)
+    draft = SavedDraft.objects.select_related("identity").get(pk=draft_id)
+    edited = draftcopy.copy_bytes(draft, draft.identity).replace(b"Subject: Written here", b"Subject: Edited there")
+    new_uid = dovecot.deliver(sender.email, edited, folder="Drafts", flags=[b"\\Draft"])  # marker kept
+    account = sender.mail_accounts.get()
+    sync_account(account, ["Drafts"])
+    opened = client.get(reverse("outbox:draft_open", args=[folder_named(account, "Drafts").pk, new_uid]))
+    assert opened["Location"] == f"/outbox/compose/?draft={draft_id}", "the same draft"
+    draft.refresh_from_db()
+    assert draft.subject == "Edited there" and draft.mirror_uid == new_uid
+    assert SavedDraft.objects.filter(user=sender).count() == 1
