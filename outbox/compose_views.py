@@ -136,6 +136,8 @@ def compose_view(request: SignedInRequest) -> HttpResponse:
         # and carried through a refused Send in hidden fields (only ever shown, as text).
         "forwarded": initial.get("forwarded") or request.POST.getlist("forwarded_name")[:100],
         "heading": _heading(form),
+        # Where typing starts: above the quote of a reply, in To for a new message or a forward.
+        "focus": "body" if draft or form["how"].value() in (replies.How.REPLY, replies.How.REPLY_ALL) else "to",
         "attachments": draft_views.listed(draft),
         "files_kept": files_kept,
         "draft_id": form["draft_id"].value(),

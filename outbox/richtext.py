@@ -31,10 +31,20 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-ALLOWED_TAGS = _words("p div br b strong i em u s strike a ul ol li blockquote pre code span h1 h2 h3 img hr")
+# Tables too: nobody draws one in the composer, but a quoted or forwarded invoice keeps its rows.
+ALLOWED_TAGS = _words(
+    "p div br b strong i em u s strike a ul ol li blockquote pre code span h1 h2 h3 img hr "
+    "table thead tbody tfoot tr td th caption"
+)
 # Dropped with everything inside: code, styles, titles, and markup for things never composed.
 DROPPED_WITH_CONTENT = _words("script style title noscript template iframe object embed svg math textarea select head")
-ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "div": {"data-signature"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href"},
+    "img": {"src", "alt"},
+    "div": {"data-signature"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
 TAG_ATTRIBUTE_VALUES = {"blockquote": {"type": {"cite"}}}
 LINK_SCHEMES = ("http:", "https:", "mailto:")
 IMAGE_TYPES = ("png", "jpeg", "gif", "webp")
@@ -57,6 +67,8 @@ def sanitize_composed(html: str, *, images: bool = True, cid: bool = False) -> s
             return value if cid and CID.fullmatch(value) else None
         if name == SIGNATURE_ATTRIBUTE:
             return ""
+        if name in ("colspan", "rowspan"):
+            return value if value.isdigit() and 0 < int(value) <= 100 else None
         return value
 
     cleaned = nh3.clean(

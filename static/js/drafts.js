@@ -299,5 +299,18 @@
     if (!dirty) location.assign(form.dataset.draftClose);
   });
 
+  // Where typing starts (the page says): the body, cursor at its start, above any quote; or To.
+  if (form.dataset.focus === "body") {
+    const editor = form.querySelector("[data-editor-area]");
+    const shown = (element) => element && element.getClientRects().length > 0; // laid out, so not hidden
+    const target = shown(editor) ? editor : form.querySelector('textarea[name="body"]');
+    target?.focus();
+    if (target instanceof HTMLTextAreaElement) target.setSelectionRange(0, 0);
+  } else if (form.dataset.focus === "to") {
+    const to = form.elements.namedItem("to");
+    const entry = to && document.getElementById(`${to.id}-entry`); // the chips' typing box
+    (entry || to)?.focus();
+  }
+
   ready = true;
 })();

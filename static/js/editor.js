@@ -29,7 +29,8 @@
 
   // -- cleaning: the composer's allow-list (the server's is the same, outbox/richtext.py) --------
   const TAGS = ["p", "div", "br", "b", "strong", "i", "em", "u", "s", "strike", "a", "ul", "ol", "li",
-    "blockquote", "pre", "code", "span", "h1", "h2", "h3", "img", "hr"];
+    "blockquote", "pre", "code", "span", "h1", "h2", "h3", "img", "hr",
+    "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"];
   const IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,/i;
   const styled = new WeakMap();
   // Word and Google Docs say bold, italic and underline with styles, which are dropped: keep
@@ -83,7 +84,7 @@
     if (trusted) return inert(html);
     const fragment = DOMPurify.sanitize(html, {
       ALLOWED_TAGS: TAGS,
-      ALLOWED_ATTR: ["href", "src", "alt", "type", "data-signature"],
+      ALLOWED_ATTR: ["href", "src", "alt", "type", "data-signature", "colspan", "rowspan"],
       ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto):|data:image\/(?:png|jpeg|gif|webp);base64,)/i,
       RETURN_DOM_FRAGMENT: true,
     });

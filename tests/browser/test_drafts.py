@@ -166,3 +166,26 @@ def test_question_mark_shows_the_shortcuts_and_esc_closes_only_the_sheet(page, l
     expect(sheet).to_be_hidden()
     page.wait_for_timeout(300)
     assert page.url.endswith("/outbox/compose/") or "draft=" in page.url, "still in the composer"
+
+
+def test_typing_starts_in_to_for_a_new_message(page, live_server, writer):
+    sign_in_browser(page, live_server, writer)
+    page.goto(reverse("outbox:compose"))
+    expect(page.get_by_role("combobox", name="To")).to_be_focused()
+
+
+def test_send_with_ctrl_enter_then_undo_brings_it_back_to_the_composer(page, live_server, writer, settings):
+    settings.WEBMAIL_UNDO_SECONDS = 30
+    sign_in_browser(page, live_server, writer)
+    page.goto(reverse("outbox:compose"))
+    page.get_by_role("combobox", name="To").fill("ann@example.org")
+    page.get_by_label("Subject").fill("Not yet")
+    page.get_by_label("Message").fill("On second thought…")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"/outbox/[0-9a-f-]{36}/$"))
+    page.get_by_role("button", name="Undo send").click()
+    page.wait_for_url(re.compile(r"/outbox/compose/\?draft="))
+    expect(page.get_by_text("The message is back in the composer.")).to_be_visible()
+    expect(page.get_by_label("Subject")).to_have_value("Not yet")
+    expect(page.get_by_label("Message")).to_have_value("On second thought…")
+    expect(page.locator("input[name=to]")).to_have_value(re.compile("ann@example.org"))

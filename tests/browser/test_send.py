@@ -149,8 +149,9 @@ def test_reply_from_the_reading_pane_answers_the_thread(page, reading, smtp_serv
     expect(page.get_by_label("Subject")).to_have_value("Re: Lunch on Friday?")
     body = page.get_by_label("Message")
     expect(body).to_have_value(re.compile(r"wrote:\n> The usual place at noon\?"))
-    body.press("Control+Home")
-    body.type("Yes, see you there.")
+    expect(body).to_be_focused()  # typing starts above the quote
+    assert body.evaluate("field => field.selectionStart") == 0
+    page.keyboard.type("Yes, see you there.")
     page.get_by_role("button", name="Send").click()
 
     page.wait_for_url(re.compile(r"/outbox/[0-9a-f-]{36}/$"))

@@ -240,3 +240,16 @@ def test_a_rich_message_arrives_as_written_and_cleaned(sender, smtp_server):
     assert "Hello Ann" in text.get_content() and "styled" in text.get_content()
     assert "<b>Ann</b>" in rich.get_content()
     assert f"cid:{image['Content-ID'].strip('<>')}" in rich.get_content()
+
+
+def test_a_quoted_table_keeps_its_rows_and_loses_everything_else():
+    html = sanitize_composed(
+        '<table style="width:900px" background="https://tracker.example/x.gif"><tr>'
+        '<td colspan="2" onclick="steal()">Item</td><td rowspan="100000">Total</td></tr>'
+        "<tr><td>Tea</td><td>2</td><td>4.00</td></tr></table>"
+    )
+    assert html == (
+        '<table><tbody><tr><td colspan="2">Item</td><td>Total</td></tr>'
+        "<tr><td>Tea</td><td>2</td><td>4.00</td></tr></tbody></table>"
+    )
+    assert plain_text(html).split("\n")[1].split() == ["Tea", "2", "4.00"]
