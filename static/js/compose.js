@@ -32,15 +32,32 @@
       0,
     );
 
+  // How big the message is against the cap, once it has files (in the page's language).
+  const total = form.querySelector("[data-size-total]");
+  const size = (bytes) =>
+    new Intl.NumberFormat(document.documentElement.lang || undefined, {
+      style: "unit",
+      unit: bytes < 2 ** 20 ? "kilobyte" : "megabyte",
+      maximumFractionDigits: 1,
+    }).format(bytes < 2 ** 20 ? bytes / 2 ** 10 : bytes / 2 ** 20); // as the server counts (1024)
+  const show = (used) => {
+    if (!total) return;
+    total.hidden = files.files.length === 0 && stored().length === 0;
+    total.textContent = total.dataset.text.replace("{used}", size(used)).replace("{limit}", size(limit));
+  };
+
   // ``more``: sizes of files about to be added (dropped or pasted; see drafts.js).
   const fits = (more = []) => {
-    const ok = estimate(Array.isArray(more) ? more : []) <= limit;
+    const used = estimate(Array.isArray(more) ? more : []);
+    const ok = used <= limit;
+    show(used);
     warning.hidden = ok;
     if (ok) files.removeAttribute("aria-invalid");
     else files.setAttribute("aria-invalid", "true");
     return ok;
   };
   form.fitsWith = fits;
+  show(estimate([]));
 
   files.addEventListener("change", () => fits());
   form.addEventListener("attachments-changed", () => fits());

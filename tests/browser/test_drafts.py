@@ -145,6 +145,7 @@ def test_a_file_dropped_on_the_composer_is_attached_and_one_over_the_cap_is_refu
     page.evaluate(DROP, ["notes.txt", 100])
     expect(page.get_by_role("checkbox", name=re.compile(r"notes\.txt"))).to_be_checked()
     assert len(uploads) == 1
+    expect(page.get_by_text(re.compile(r"This message: 0\.1 kB of the 2\.9 kB it may be"))).to_be_visible()
 
     page.evaluate(DROP, ["huge.txt", 2500])  # about 3,400 bytes as sent, with what is there
     expect(page.get_by_text("The message is too large: the limit is 2.9")).to_be_visible()
