@@ -26,8 +26,9 @@ class SessionActivityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        # A page polling for updates is not a person using it: it must not keep the session alive.
-        polling = request.headers.get("X-Background-Poll") == "1"
+        # A page polling for updates is not a person using it: it must not keep the session alive
+        # (nor does a page's live event stream, which says so by setting request.background).
+        polling = request.headers.get("X-Background-Poll") == "1" or getattr(request, "background", False)
         if session is not None and session.session_key and not session.is_empty() and not polling:
             now = int(time.time())
             if now - session.get("_seen", 0) >= ACTIVITY_RESOLUTION_SECONDS:

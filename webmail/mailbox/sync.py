@@ -30,7 +30,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from accounts.models import MailAccount
 from accounts.signals import delivery_report_found
-from webmail.mailbox import correspondents, envelopes
+from webmail.mailbox import correspondents, envelopes, live
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.protocol import dsn, imap, resync
 
@@ -139,12 +139,15 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
         counts = message_counts(folder)
     if counts["total"] - folder.total >= STATS_AFTER_ROWS:
         refresh_statistics()  # before the pages read the new rows
+    changed = touched or (folder.total, folder.unread, folder.uidnext) != (counts["total"], counts["unread"], uidnext)
     folder.uidnext = uidnext
     folder.highestmodseq = highestmodseq
     folder.synced_at = timezone.now()
     folder.sync_error = ""
     folder.total, folder.unread = counts["total"], counts["unread"]
     folder.save()
+    if changed:  # the user's open pages are told (live.py)
+        live.folder_changed(folder, folder.account.user_id)
     return folder
 
 

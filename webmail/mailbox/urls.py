@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from webmail.mailbox.views import folders, lists, reading
+from webmail.mailbox.views import folders, lists, live, reading
 
 app_name = "mailbox"
 
 urlpatterns = [
     path("", lists.index, name="index"),
+    path("live/", live.stream, name="live"),
+    path("live/state/", live.state, name="live_state"),
     path("account/<uuid:account_id>/", lists.account_inbox, name="account"),
     path("account/<uuid:account_id>/folders/", folders.manage_folders, name="folders"),
     path("account/<uuid:account_id>/folders/create/", folders.folder_create, name="folder_create"),

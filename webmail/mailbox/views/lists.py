@@ -27,7 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import next_url, own_account
 from accounts.models import MailAccount
-from webmail.mailbox import listing, store, tasks
+from webmail.mailbox import listing, live, store, tasks
 from webmail.mailbox.forms import SearchForm
 from webmail.mailbox.models import Folder, MessageSummary, SpecialUse
 from webmail.mailbox.views.pages import (
@@ -138,6 +138,10 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
         "page": page,
         "error": error,
         "poll_url": f"{reverse('mailbox:folder', args=[folder.pk])}?{urlencode(query)}",
+        # For the live news (static/js/live.js): this page's version of the folder, and where
+        # the list is fetched again when a sync changes it.
+        "live_version": live.event_of(folder)["version"],
+        "refresh_url": f"{reverse('mailbox:folder', args=[folder.pk])}?{urlencode({'page': page.number})}",
         "poll_seconds": POLL_SECONDS,
         "search_form": SearchForm(),
         **state,
