@@ -56,7 +56,36 @@
     list().before(notice);
   };
 
+  // A desktop notification when the Inbox gets more unread mail, if the person allowed them
+  // (asked once, from a button in the folder list, never on its own).
+  const unreadBefore = new Map();
+  const notify = (item) => {
+    const inbox = document.querySelector(`a[data-folder="${item.folder}"][data-inbox]`);
+    const before = unreadBefore.get(item.folder);
+    unreadBefore.set(item.folder, item.unread);
+    if (!inbox || before === undefined || item.unread <= before || !window.Notification) return;
+    if (Notification.permission === "granted" && document.visibilityState === "hidden") {
+      new Notification(body.dataset.textNoticeTitle, {
+        body: body.dataset.textNoticeBody.replace("{count}", String(item.unread)),
+        tag: `webmail-inbox-${item.folder}`,
+      });
+    }
+  };
+  if (window.Notification && Notification.permission === "default") {
+    const folders = document.querySelector(".folder-list");
+    const ask = document.createElement("button");
+    ask.type = "button";
+    ask.className = "link notify-ask";
+    ask.textContent = body.dataset.textNotify;
+    ask.addEventListener("click", async () => {
+      await Notification.requestPermission();
+      ask.remove();
+    });
+    folders?.after(ask);
+  }
+
   const told = (item) => {
+    notify(item);
     showCount(item);
     const current = list();
     if (item.folder === openFolder() && current && current.dataset.version !== item.version) {

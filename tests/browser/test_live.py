@@ -89,3 +89,27 @@ def test_the_counts_poll_answers_304_while_nothing_changed(page, inbox_page):
         reverse("mailbox:live_state"),
     )
     assert state[0] == 200 and state[1] == 304 and state[2] >= 1
+
+
+def test_more_unread_mail_in_the_inbox_gives_a_desktop_notification_when_allowed(page, inbox_page, dovecot):
+    user, account = inbox_page
+    page.context.grant_permissions(["notifications"])
+    # The tab is in the background (no visible tab in a headless run), and what is shown is noted.
+    page.evaluate(
+        """() => {
+          Object.defineProperty(document, "visibilityState", {get: () => "hidden"});
+          window.shown = [];
+          const Real = window.Notification;
+          window.Notification = class extends Real {
+            constructor(title, options) { super(title, options); window.shown.push([title, options.body]); }
+          };
+          Object.defineProperty(window.Notification, "permission", {get: () => "granted"});
+        }"""
+    )
+    dovecot.deliver(user.email, mail("Ping", user.email))
+    sync_account(account, ["INBOX"])
+    for _ in range(50):  # (wait_for_function would evaluate a string: the page's CSP refuses that)
+        if page.evaluate("window.shown.length"):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("window.shown") == [["New mail", "2 unread in your Inbox"]]
