@@ -139,6 +139,13 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
         counts = message_counts(folder)
     if counts["total"] - folder.total >= STATS_AFTER_ROWS:
         refresh_statistics()  # before the pages read the new rows
+    _settle(folder, counts, uidnext, highestmodseq, touched=bool(touched))
+    return folder
+
+
+def _settle(folder: Folder, counts: dict, uidnext: int | None, highestmodseq: int | None, *, touched: bool) -> None:
+    """Where the sync stopped and the new counts; the user's open pages are told when anything
+    changed (live.py)."""
     changed = touched or (folder.total, folder.unread, folder.uidnext) != (counts["total"], counts["unread"], uidnext)
     folder.uidnext = uidnext
     folder.highestmodseq = highestmodseq
@@ -146,9 +153,8 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
     folder.sync_error = ""
     folder.total, folder.unread = counts["total"], counts["unread"]
     folder.save()
-    if changed:  # the user's open pages are told (live.py)
+    if changed:
         live.folder_changed(folder, folder.account.user_id)
-    return folder
 
 
 def _select(client: IMAPClient, folder: Folder) -> tuple[dict, resync.Resync | None]:
