@@ -44,6 +44,9 @@ BACKOFF_FIRST = 1.0
 BACKOFF_CAP = 300.0
 TOO_MANY_PAUSE = timedelta(minutes=5)  # no watcher tries an account that hit a connection limit
 LIMIT_RECOVERY_SECONDS = 300.0  # a lowered account count goes up by one this often
+# Older mail of a folder still being filled in is fetched a little per sync (as the beat does),
+# so that a huge first backfill does not keep the connection out of IDLE for long.
+BACKFILL_CHUNKS = store.BEAT_BACKFILL_CHUNKS
 
 _CHANGES = {b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED"}
 _TOO_MANY = re.compile(r"maximum number of connections|too many (simultaneous )?connections|connection limit", re.I)
@@ -216,14 +219,14 @@ class AccountWatch(threading.Thread):
 
     def _watch(self, client: IMAPClient, account: MailAccount, backoff: Backoff) -> None:
         folder = self._inbox(client, account)
-        sync.sync_folder(client, folder)
+        sync.sync_folder(client, folder, backfill_chunks=BACKFILL_CHUNKS)
         leases.record(self.watcher.owner, self.account_id, connected_at=timezone.now(), last_error="")
         backoff.reset()
         while not self.stopping.is_set():
             if self._idle(client):
                 close_old_connections()
                 folder.refresh_from_db()  # a page or the worker may have synced it meanwhile
-                sync.sync_folder(client, folder)
+                sync.sync_folder(client, folder, backfill_chunks=BACKFILL_CHUNKS)
                 self.syncs += 1
 
     def _inbox(self, client: IMAPClient, account: MailAccount) -> Folder:

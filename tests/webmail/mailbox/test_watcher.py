@@ -3,8 +3,11 @@ without anyone asking for a sync; drops, refused passwords, leases shared by two
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -20,9 +23,11 @@ from django.utils import timezone
 from tests.factories import account_on_test_servers
 from tests.servers.dovecot import DOVEADM, Dovecot
 from tests.servers.fixtures import MailAccount as DovecotUser
+from tests.servers.process import local_install
 from tests.webmail.helpers import make_message
 from tests.webmail.mailbox.helpers import cached_folder
 from tests.webmail.mailbox.test_tasks import add_session
+from tests.webmail.test_serve import ROOT, manage
 from webmail.mailbox.models import Folder, MessageSummary, Watch
 from webmail.mailbox.watcher import Backoff, Watcher, is_change, is_too_many
 
@@ -240,3 +245,24 @@ def test_backoff_doubles_with_jitter_up_to_its_cap():
     assert backoff.next() <= 1.0
     assert is_too_many("Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)")
     assert not is_too_many("authentication failed")
+
+
+def test_the_command_starts_says_so_and_stops_cleanly_on_sigterm(tmp_path):
+    environment = local_install(tmp_path)
+    migrated = manage(environment, "migrate", "--noinput")
+    assert migrated.returncode == 0, migrated.stderr
+    refused = manage(environment, "watch_mail", "--max-accounts", "0")
+    assert refused.returncode != 0 and "--max-accounts must be at least 1" in refused.stderr
+
+    command = [sys.executable, "manage.py", "watch_mail", "--max-accounts", "7"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert re.match(r"Mail watcher \S+:\d+:[0-9a-f]{8} started \(at most 7 accounts\)", process.stdout.readline())
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert "stopped" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

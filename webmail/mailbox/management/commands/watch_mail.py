@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from webmail.mailbox.watcher import Watcher
 
@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--max-accounts", type=int, default=None, help="accounts this process watches at most")
 
     def handle(self, *args, max_accounts: int | None, **options) -> None:
+        if max_accounts is not None and max_accounts < 1:
+            raise CommandError("--max-accounts must be at least 1")
         watcher = Watcher(max_accounts=max_accounts)
 
         def stop(signum, frame) -> None:
