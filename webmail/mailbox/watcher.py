@@ -43,6 +43,7 @@ IDLE_RENEW_SECONDS = 600.0  # IDLE is re-issued this often, well before RFC 2177
 BACKOFF_FIRST = 1.0
 BACKOFF_CAP = 300.0
 TOO_MANY_PAUSE = timedelta(minutes=5)  # no watcher tries an account that hit a connection limit
+AFTER_INTERNAL_ERROR = timedelta(minutes=1)
 LIMIT_RECOVERY_SECONDS = 300.0  # a lowered account count goes up by one this often
 # Older mail of a folder still being filled in is fetched a little per sync (as the beat does),
 # so that a huge first backfill does not keep the connection out of IDLE for long.
@@ -184,7 +185,13 @@ class AccountWatch(threading.Thread):
             self._loop()
         except Exception:
             log.exception("watch of account %s ended by an error", self.account_id)
-            leases.release(self.watcher.owner, [self.account_id], last_error="internal error (see the log)")
+            # Left alone for a minute, so that a fault that comes back is not a login every round.
+            leases.release(
+                self.watcher.owner,
+                [self.account_id],
+                last_error="internal error (see the log)",
+                not_before=timezone.now() + AFTER_INTERNAL_ERROR,
+            )
         finally:
             self.client = None
             connection.close()
