@@ -167,6 +167,22 @@ def test_an_account_no_longer_active_is_given_back(transactional_db, dovecot, pk
         assert Watch.objects.get(pk=account.pk).owner == ""
 
 
+def test_a_watcher_whose_lease_was_taken_while_it_stalled_lets_the_account_go(transactional_db, dovecot, pki):
+    account = active_account(dovecot, pki)
+    stalled = Watcher(**FAST)
+    stalled.step()
+    watch = stalled.watches[account.pk]
+    eventually(lambda: connected(stalled, account), what="the watch connecting")
+    # Its lease lapsed (it stalled past it) and another watcher took the account.
+    Watch.objects.filter(pk=account.pk).update(owner="elsewhere:1:0", lease_until=timezone.now() + timedelta(minutes=1))
+    stalled.step()
+    assert not stalled.watches
+    eventually(lambda: not watch.is_alive(), what="its watch ending")
+    assert Watch.objects.get(pk=account.pk).owner == "elsewhere:1:0"  # the new holder keeps it
+    stalled.shutdown(release=True)
+    assert Watch.objects.get(pk=account.pk).owner == "elsewhere:1:0"
+
+
 def test_a_refused_password_stops_the_watch_until_it_is_changed(transactional_db, dovecot, pki):
     account = active_account(dovecot, pki, password="not-the-password")
     inbox = cached_folder(account)
