@@ -310,6 +310,8 @@ WEBMAIL_MESSAGE_LIFETIME_SECONDS = env_int("WEBMAIL_MESSAGE_LIFETIME_SECONDS", 2
 WEBMAIL_SMTP_CONNECTIONS = env_int("WEBMAIL_SMTP_CONNECTIONS", 8, minimum=1, maximum=32)
 WEBMAIL_SMTP_TIMEOUT = env_int("WEBMAIL_SMTP_TIMEOUT", 60, minimum=1)
 WEBMAIL_SEND_LEASE_SECONDS = env_int("WEBMAIL_SEND_LEASE_SECONDS", 300, minimum=3)
+# Accounts one mail watcher process (manage.py watch_mail) holds an IMAP connection for.
+WEBMAIL_WATCHER_MAX_ACCOUNTS = env_int("WEBMAIL_WATCHER_MAX_ACCOUNTS", 200, minimum=1)
 # Message bytes a sending run claims and holds at once (plus one message): bounds its memory.
 WEBMAIL_CLAIM_BYTES = env_int("WEBMAIL_CLAIM_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
 WEBMAIL_SWEEP_SECONDS = env_int("WEBMAIL_SWEEP_SECONDS", 15, minimum=1)

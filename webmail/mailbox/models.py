@@ -145,3 +145,30 @@ class Correspondent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.address}>" if self.display_name else self.address
+
+
+class Watch(models.Model):
+    """Which mail watcher holds an IMAP connection in IDLE for an account (``webmail.mailbox.watcher``).
+
+    A watcher takes a free or expired lease and renews it while it watches; one that dies lets
+    its leases lapse and another takes the accounts over. ``not_before`` keeps every watcher
+    off an account for a while (a server that refused more connections); ``refused_key`` off
+    one whose password the server refused, until that password is changed.
+    """
+
+    account = models.OneToOneField(
+        "accounts.MailAccount", on_delete=models.CASCADE, primary_key=True, related_name="watch"
+    )
+    owner = models.CharField(max_length=100, blank=True)  # host:pid:random of the watcher
+    lease_until = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    refused_key = models.CharField(max_length=64, blank=True)  # see leases.password_key
+
+    class Meta:
+        verbose_name = _("mail watch")
+        verbose_name_plural = _("mail watches")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.owner or '-'}"

@@ -1,10 +1,10 @@
-"""Run the web app, a Celery worker and Celery beat together, for `make run`.
+"""Run the web app, a Celery worker, Celery beat and the mail watcher together, for `make run`.
 
-One Ctrl-C stops all three; if any of them dies, the others are stopped too, so a broken
+One Ctrl-C stops all four; if any of them dies, the others are stopped too, so a broken
 worker is never left unnoticed behind a working web page.
 
 It creates the first admin when there is none, and prints a generated password last, in a box,
-once all three have said they are up, so that it does not scroll away among their banners.
+once all four have said they are up, so that it does not scroll away among their banners.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ READY = {
     "web": re.compile(r"^Quit the server with "),
     "worker": re.compile(r"\S@\S+ ready\.\s*$"),
     "beat": re.compile(r"beat: Starting\.\.\.\s*$"),
+    "watcher": re.compile(r"^Mail watcher \S+ started "),
 }
 # Should a banner change and a line never match, the box is printed after this anyway.
 READY_TIMEOUT = 60.0
@@ -72,7 +73,7 @@ class Relay:
 
 
 class Command(BaseCommand):
-    help = "Start web + Celery worker + beat in the foreground, for trying it out; production uses gunicorn."
+    help = "Start web, Celery worker, beat and mail watcher in the foreground, for trying it out (not production)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port for the web app")
@@ -101,13 +102,14 @@ class Command(BaseCommand):
             sys.exit(exit_code)
 
     def _start(self, addr: str, concurrency: int) -> tuple[Relay, dict[str, subprocess.Popen]]:
-        """The web app, a worker and beat, each with its output relayed, prefixed by its name."""
+        """The web app, a worker, beat and the mail watcher, each with its output relayed, prefixed by its name."""
         python = sys.executable
         celery = str(Path(python).with_name("celery"))
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
             "worker": [celery, "-A", "webmail", "worker", "--loglevel=INFO", f"--concurrency={concurrency}"],
             "beat": [celery, "-A", "webmail", "beat", "--loglevel=INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            "watcher": [python, "manage.py", "watch_mail"],
         }
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_RUNSERVER_HIDE_WARNING": "true"}
         relay = Relay(lambda line: self.stdout.write(line), list(commands))

@@ -1,0 +1,104 @@
+"""The mail watcher's leases: which watcher process holds which account's IMAP connection.
+
+Each account to watch has a ``Watch`` row. A watcher takes free or expired rows with one
+conditional UPDATE (the database decides, so two watchers never take the same row), renews
+its own while it watches, and gives back those no longer wanted. A watcher that dies stops
+renewing; once its leases lapse another one takes the accounts over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import socket
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import MailAccount
+from webmail.mailbox.models import Watch
+
+# A watcher renews every RENEW seconds; a lease lasts LEASE, so that a dead watcher's accounts
+# are taken over within a minute and a slow renewal does not lose them.
+LEASE = timedelta(seconds=45)
+RENEW_SECONDS = 15.0
+_BATCH = 500  # ids per IN (...): SQLite allows 999 parameters per statement
+
+
+def new_owner() -> str:
+    """host:pid:random, unique to this watcher process (a reused pid gets a new random part)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def password_key(account: MailAccount) -> str:
+    """A fingerprint of the account's login as stored (the password's ciphertext, never the
+    password): a refused login is not tried again until it changes."""
+    stored = "\0".join([account.imap_host, str(account.imap_port), account.imap_username, account.imap_password])
+    return hashlib.sha256(stored.encode()).hexdigest()
+
+
+def _batches(ids: list) -> Iterable[list]:
+    for start in range(0, len(ids), _BATCH):
+        yield ids[start : start + _BATCH]
+
+
+def _free(now: datetime) -> Q:
+    return Q(owner="") | Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
+def cycle(owner: str, wanted: Iterable, capacity: int, lease: timedelta = LEASE) -> set:
+    """One round of the lease loop: renew what ``owner`` holds and still wants, give back what
+    it no longer wants, take free leases up to ``capacity``. Returns the account ids it holds."""
+    wanted = set(wanted)
+    now = timezone.now()
+    until = now + lease
+    Watch.objects.bulk_create([Watch(account_id=pk) for pk in wanted], ignore_conflicts=True)
+    mine = set(Watch.objects.filter(owner=owner).values_list("account_id", flat=True))
+    release(owner, mine - wanted)
+    for batch in _batches(list(mine & wanted)):
+        Watch.objects.filter(owner=owner, account_id__in=batch).update(lease_until=until)
+    held = set(Watch.objects.filter(owner=owner, lease_until__gt=now).values_list("account_id", flat=True))
+    if len(held) > capacity:  # the capacity went down: give back the most recent ones
+        release(owner, sorted(held, key=str)[capacity:])
+        return set(sorted(held, key=str)[:capacity])
+    room = capacity - len(held)
+    if room > 0:
+        _take(owner, wanted - held, room, now, until)
+    return set(Watch.objects.filter(owner=owner, lease_until__gt=now).values_list("account_id", flat=True))
+
+
+def _take(owner: str, candidates: set, room: int, now: datetime, until: datetime) -> None:
+    chosen: list = []
+    for batch in _batches(sorted(candidates, key=str)):
+        rows = (
+            Watch.objects.filter(_free(now), account_id__in=batch)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .select_related("account")
+        )
+        for row in rows:
+            if row.refused_key and row.refused_key == password_key(row.account):
+                continue  # its password was refused and has not changed since
+            chosen.append(row.pk)
+        if len(chosen) >= room:
+            break
+    for batch in _batches(chosen[:room]):
+        # The condition again: another watcher may have taken some of them meanwhile.
+        Watch.objects.filter(_free(now), account_id__in=batch).update(owner=owner, lease_until=until, refused_key="")
+
+
+def release(owner: str, account_ids: Iterable, **fields) -> int:
+    """Give leases back (with ``fields`` such as ``last_error`` or ``not_before`` set too)."""
+    released = 0
+    for batch in _batches(list(account_ids)):
+        released += Watch.objects.filter(owner=owner, account_id__in=batch).update(
+            owner="", lease_until=None, connected_at=None, **fields
+        )
+    return released
+
+
+def record(owner: str, account_id, **fields) -> bool:
+    """Note the state of a watched account, if ``owner`` still holds it."""
+    return bool(Watch.objects.filter(owner=owner, account_id=account_id).update(**fields))

@@ -1,0 +1,276 @@
+"""The mail watcher: one IMAP connection in IDLE (RFC 2177) on the INBOX of each watched account.
+
+An account is watched while its user is active (``store.active_account_ids``); the accounts are
+shared out between watcher processes by leases (``leases``). Each watched account has a thread
+(imapclient is blocking) that logs in, syncs the INBOX, then waits in IDLE; when the server
+reports EXISTS, EXPUNGE, FETCH or VANISHED it runs the folder's incremental sync over the same
+connection (``sync.sync_folder``, which re-selects the folder with QRESYNC and so learns exactly
+what changed), and the sync tells the pages. IDLE is ended and begun again every few seconds
+(so that a stop or a lost lease is noticed) and never lasts near the 29 minutes after which a
+server may drop it. NOTIFY (RFC 5465) is not used: only the INBOX is watched.
+
+A dropped connection is made again after an exponential backoff with jitter; a refused password
+stops the watch (the INBOX shows the error) until the password changes; a server that refuses
+more connections keeps every watcher off the account for minutes and lowers this process's
+number of accounts. Nothing is lost when a watcher stops: the next sync catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from imapclient import IMAPClient
+
+from accounts.models import MailAccount
+from webmail.mailbox import leases, store, sync
+from webmail.mailbox.models import Folder, SpecialUse
+from webmail.protocol import imap
+from webmail.protocol.mailservers import MailServerError
+
+log = logging.getLogger(__name__)
+
+IDLE_CHECK_SECONDS = 20.0  # how long one wait in IDLE lasts before a stop or lease is looked at
+IDLE_RENEW_SECONDS = 600.0  # IDLE is re-issued this often, well before RFC 2177's 29 minutes
+BACKOFF_FIRST = 1.0
+BACKOFF_CAP = 300.0
+TOO_MANY_PAUSE = timedelta(minutes=5)  # no watcher tries an account that hit a connection limit
+AFTER_INTERNAL_ERROR = timedelta(minutes=1)
+LIMIT_RECOVERY_SECONDS = 300.0  # a lowered account count goes up by one this often
+# Older mail of a folder still being filled in is fetched a little per sync (as the beat does),
+# so that a huge first backfill does not keep the connection out of IDLE for long.
+BACKFILL_CHUNKS = store.BEAT_BACKFILL_CHUNKS
+
+_CHANGES = {b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED"}
+_TOO_MANY = re.compile(r"maximum number of connections|too many (simultaneous )?connections|connection limit", re.I)
+
+
+def is_change(response: tuple) -> bool:
+    """An untagged response in IDLE that says the folder changed: ``(3, b"EXISTS")``,
+    ``(2, b"EXPUNGE")``, ``(4, b"FETCH", (...))``, ``(b"VANISHED", ...)``."""
+    return any(isinstance(item, bytes) and item.upper() in _CHANGES for item in response[:2])
+
+
+def is_bye(response: tuple) -> bool:
+    return bool(response) and isinstance(response[0], bytes) and response[0].upper() == b"BYE"
+
+
+def is_refused_login(exc: MailServerError) -> bool:
+    return str(exc).startswith("authentication failed")
+
+
+def is_too_many(exc: BaseException) -> bool:
+    return bool(_TOO_MANY.search(str(exc)))
+
+
+class Backoff:
+    """Delays before reconnecting: doubling from ``first`` up to ``cap``, each a random part
+    of the full delay (from half to all of it), so that many watches do not come back at once."""
+
+    def __init__(self, first: float = BACKOFF_FIRST, cap: float = BACKOFF_CAP) -> None:
+        self.first, self.cap, self.failures = first, cap, 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.first * 2**self.failures)
+        self.failures += 1
+        return random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not a secret
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class Watcher:
+    """One watcher process's lease loop and its threads, one per watched account."""
+
+    def __init__(
+        self,
+        *,
+        max_accounts: int | None = None,
+        lease: timedelta = leases.LEASE,
+        renew_seconds: float = leases.RENEW_SECONDS,
+        idle_check: float = IDLE_CHECK_SECONDS,
+        idle_renew: float = IDLE_RENEW_SECONDS,
+        wanted: Callable[[], Iterable] = store.active_account_ids,
+    ) -> None:
+        self.owner = leases.new_owner()
+        self.max_accounts = max_accounts or settings.WEBMAIL_WATCHER_MAX_ACCOUNTS
+        self.limit = self.max_accounts
+        self.lease, self.renew_seconds = lease, renew_seconds
+        self.idle_check, self.idle_renew = idle_check, idle_renew
+        self.wanted = wanted
+        self.stopping = threading.Event()
+        self.watches: dict = {}  # account id -> AccountWatch
+        self._lock = threading.Lock()
+        self._lowered_at = 0.0
+
+    def run(self) -> None:
+        """The lease loop, until ``stop()``; then every watch ends and its lease is given back."""
+        try:
+            while not self.stopping.is_set():
+                try:
+                    self.step()
+                except Exception:
+                    log.exception("watcher %s: lease round failed; trying again", self.owner)
+                self.stopping.wait(self.renew_seconds)
+        finally:
+            self.shutdown(release=True)
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def step(self) -> None:
+        close_old_connections()
+        for account_id, watch in list(self.watches.items()):
+            if not watch.is_alive():
+                del self.watches[account_id]
+        held = leases.cycle(self.owner, self.wanted(), self.capacity(), self.lease)
+        for account_id in set(self.watches) - held:
+            self.watches.pop(account_id).stop()  # given back, or taken by another watcher
+        for account_id in held - set(self.watches):
+            watch = AccountWatch(self, account_id)
+            self.watches[account_id] = watch
+            watch.start()
+
+    def capacity(self) -> int:
+        with self._lock:
+            if self.limit < self.max_accounts and time.monotonic() - self._lowered_at > LIMIT_RECOVERY_SECONDS:
+                self.limit += 1
+                self._lowered_at = time.monotonic()
+            return self.limit
+
+    def fewer(self) -> None:
+        """A server refused more connections: watch one account fewer than now, for a while."""
+        with self._lock:
+            self.limit = max(1, min(self.limit, len(self.watches)) - 1)
+            self._lowered_at = time.monotonic()
+        log.warning("watcher %s: a server refused more connections; watching at most %d", self.owner, self.limit)
+
+    def shutdown(self, *, release: bool) -> None:
+        """End every watch (IDLE done, logged out). Without ``release`` the leases are left to
+        lapse, as when a watcher dies."""
+        watches = list(self.watches.items())
+        self.watches.clear()
+        for _account_id, watch in watches:
+            watch.stop()
+        for _account_id, watch in watches:
+            watch.join(self.idle_check + 2 * settings.WEBMAIL_CONNECT_TIMEOUT)
+        if release:
+            leases.release(self.owner, [account_id for account_id, _watch in watches])
+
+
+class AccountWatch(threading.Thread):
+    """One account's connection: log in, sync the INBOX, IDLE, sync on a change; again after a drop."""
+
+    def __init__(self, watcher: Watcher, account_id) -> None:
+        super().__init__(name=f"watch-{account_id}", daemon=True)
+        self.watcher, self.account_id = watcher, account_id
+        self.stopping = threading.Event()
+        self.client: IMAPClient | None = None  # while connected
+        self.syncs = 0  # syncs run on a change the server reported (for tests and logs)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        try:
+            self._loop()
+        except Exception:
+            log.exception("watch of account %s ended by an error", self.account_id)
+            # Left alone for a minute, so that a fault that comes back is not a login every round.
+            leases.release(
+                self.watcher.owner,
+                [self.account_id],
+                last_error="internal error (see the log)",
+                not_before=timezone.now() + AFTER_INTERNAL_ERROR,
+            )
+        finally:
+            self.client = None
+            connection.close()
+
+    def _loop(self) -> None:
+        backoff = Backoff()
+        while not self.stopping.is_set():
+            close_old_connections()
+            account = MailAccount.objects.filter(pk=self.account_id).first()
+            if account is None:
+                return
+            try:
+                with imap.session(account) as client:
+                    self.client = client
+                    self._watch(client, account, backoff)
+                return  # stopped
+            except MailServerError as exc:
+                if self.stopping.is_set():
+                    return
+                if is_too_many(exc):  # before the next: Dovecot says it as a refused login
+                    self._too_many(exc)
+                    return
+                if is_refused_login(exc):
+                    self._refused(account, exc)
+                    return
+                log.info("watch of account %s: %s; connecting again", self.account_id, exc)
+                leases.record(self.watcher.owner, self.account_id, last_error=str(exc)[:500], connected_at=None)
+            finally:
+                self.client = None
+            if self.stopping.wait(backoff.next()):
+                return
+
+    def _watch(self, client: IMAPClient, account: MailAccount, backoff: Backoff) -> None:
+        folder = self._inbox(client, account)
+        sync.sync_folder(client, folder, backfill_chunks=BACKFILL_CHUNKS)
+        leases.record(self.watcher.owner, self.account_id, connected_at=timezone.now(), last_error="")
+        backoff.reset()
+        while not self.stopping.is_set():
+            if self._idle(client):
+                close_old_connections()
+                folder.refresh_from_db()  # a page or the worker may have synced it meanwhile
+                sync.sync_folder(client, folder, backfill_chunks=BACKFILL_CHUNKS)
+                self.syncs += 1
+
+    def _inbox(self, client: IMAPClient, account: MailAccount) -> Folder:
+        inbox = Folder.objects.filter(account=account, special_use=SpecialUse.INBOX).first()
+        if inbox is None:
+            folders = sync.sync_folder_list(client, account)
+            inbox = next((folder for folder in folders if folder.special_use == SpecialUse.INBOX), None)
+        if inbox is None:
+            raise MailServerError("the server lists no INBOX")
+        return inbox
+
+    def _idle(self, client: IMAPClient) -> bool:
+        """One IDLE, until the server reports a change, a stop is asked for or it is time to
+        re-issue it. Returns whether the folder changed."""
+        client.idle()
+        started, changed = time.monotonic(), False
+        while not self.stopping.is_set() and time.monotonic() - started < self.watcher.idle_renew:
+            responses = client.idle_check(timeout=self.watcher.idle_check)
+            if any(is_bye(response) for response in responses):
+                raise MailServerError(f"the server closed the connection ({responses[-1]!r:.200})")
+            if any(is_change(response) for response in responses):
+                changed = True
+                break
+        _text, responses = client.idle_done()
+        return changed or any(is_change(response) for response in responses)
+
+    def _refused(self, account: MailAccount, exc: MailServerError) -> None:
+        log.info("watch of account %s stopped: %s", self.account_id, exc)
+        leases.release(
+            self.watcher.owner, [self.account_id], last_error=str(exc)[:500], refused_key=leases.password_key(account)
+        )
+        Folder.objects.filter(account=account, special_use=SpecialUse.INBOX).update(sync_error=str(exc)[:500])
+
+    def _too_many(self, exc: MailServerError) -> None:
+        pause = TOO_MANY_PAUSE * random.uniform(1.0, 1.5)  # noqa: S311 - jitter
+        log.warning("watch of account %s paused for %s: %s", self.account_id, pause, exc)
+        leases.release(
+            self.watcher.owner, [self.account_id], last_error=str(exc)[:500], not_before=timezone.now() + pause
+        )
+        self.watcher.fewer()
