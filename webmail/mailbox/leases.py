@@ -102,3 +102,15 @@ def release(owner: str, account_ids: Iterable, **fields) -> int:
 def record(owner: str, account_id, **fields) -> bool:
     """Note the state of a watched account, if ``owner`` still holds it."""
     return bool(Watch.objects.filter(owner=owner, account_id=account_id).update(**fields))
+
+
+def page_open(user_id: int, until: datetime) -> None:
+    """A page of the user's is open, with its live stream, until at least ``until``."""
+    account_ids = list(MailAccount.objects.filter(user_id=user_id).values_list("pk", flat=True))
+    Watch.objects.bulk_create([Watch(account_id=pk) for pk in account_ids], ignore_conflicts=True)
+    Watch.objects.filter(account_id__in=account_ids).update(page_open_until=until)
+
+
+def open_page_account_ids() -> list:
+    """Accounts whose user has a page open (its live stream connected lately)."""
+    return list(Watch.objects.filter(page_open_until__gt=timezone.now()).values_list("account_id", flat=True))

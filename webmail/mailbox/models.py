@@ -165,6 +165,9 @@ class Watch(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     refused_key = models.CharField(max_length=64, blank=True)  # see leases.password_key
+    # A page of the account's user has its live stream open (views/live.py): watched until then,
+    # even while the person only reads (which does not keep the session active).
+    page_open_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("mail watch")

@@ -1,6 +1,7 @@
 """The mail watcher: one IMAP connection in IDLE (RFC 2177) on the INBOX of each watched account.
 
-An account is watched while its user is active (``store.active_account_ids``); the accounts are
+An account is watched while its user is active (``store.active_account_ids``) or has a page open
+(its live stream connected lately: ``leases.open_page_account_ids``); the accounts are
 shared out between watcher processes by leases (``leases``). Each watched account has a thread
 (imapclient is blocking) that logs in, syncs the INBOX, then waits in IDLE; when the server
 reports EXISTS, EXPUNGE, FETCH or VANISHED it runs the folder's incremental sync over the same
@@ -87,6 +88,11 @@ class Backoff:
         self.failures = 0
 
 
+def watched_account_ids() -> set:
+    """The accounts to watch: their user was active lately, or has a page open now."""
+    return {*store.active_account_ids(), *leases.open_page_account_ids()}
+
+
 class Watcher:
     """One watcher process's lease loop and its threads, one per watched account."""
 
@@ -98,14 +104,14 @@ class Watcher:
         renew_seconds: float = leases.RENEW_SECONDS,
         idle_check: float = IDLE_CHECK_SECONDS,
         idle_renew: float = IDLE_RENEW_SECONDS,
-        wanted: Callable[[], Iterable] = store.active_account_ids,
+        wanted: Callable[[], Iterable] | None = None,
     ) -> None:
         self.owner = leases.new_owner()
         self.max_accounts = max_accounts or settings.WEBMAIL_WATCHER_MAX_ACCOUNTS
         self.limit = self.max_accounts
         self.lease, self.renew_seconds = lease, renew_seconds
         self.idle_check, self.idle_renew = idle_check, idle_renew
-        self.wanted = wanted
+        self.wanted = wanted or watched_account_ids
         self.stopping = threading.Event()
         self.watches: dict = {}  # account id -> AccountWatch
         self._lock = threading.Lock()

@@ -12,11 +12,12 @@ from django.db import connections
 from django.test import AsyncClient, Client
 from django.urls import reverse
 
-from tests.factories import user_on_test_servers
+from tests.factories import MailAccountFactory, user_on_test_servers
 from tests.helpers import sign_in
 from tests.webmail.mailbox.helpers import folder_named, sync_account
-from webmail.mailbox import live
+from webmail.mailbox import live, watcher
 from webmail.mailbox.models import Folder
+from webmail.mailbox.store import active_account_ids
 from webmail.mailbox.views.live import News
 
 
@@ -98,3 +99,15 @@ def test_the_live_requests_do_not_keep_a_session_alive(transactional_db, teammat
     assert client.session["_seen"] == 1, "a page asking for news is not a person using it"
     client.get(reverse("outbox:list"))
     assert client.session["_seen"] > 1
+
+
+def test_an_open_page_keeps_its_users_accounts_watched_while_the_person_only_reads(transactional_db, teammate):
+    account = MailAccountFactory(user=teammate)
+    client = sign_in(Client(), teammate)
+    session = client.session
+    session.set_expiry(1)  # idle for long: no longer counted as active
+    session.save()
+    assert account.pk not in active_account_ids()
+    response = client.get(reverse("mailbox:live"))  # the page's live stream connects
+    response.close()
+    assert account.pk in watcher.watched_account_ids()

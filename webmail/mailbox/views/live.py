@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -27,9 +28,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from webmail.mailbox import live
+from webmail.mailbox import leases, live
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,12 @@ def _event(item: dict[str, Any]) -> str:
 @login_required
 def stream(request: HttpRequest) -> HttpResponse:
     request.background = True  # type: ignore[attr-defined]  # not a person using the page
+    asgi = isinstance(request, ASGIRequest)
+    # The page is open: its user's accounts are watched (IDLE) while it is, and a little longer.
+    seconds = STREAM_SECONDS if asgi else WSGI_STREAM_SECONDS
+    leases.page_open(request.user.pk, timezone.now() + timedelta(seconds=2 * seconds))
     news = News(request.user.pk)
-    content = _async_events(news) if isinstance(request, ASGIRequest) else _sync_events(news)
+    content = _async_events(news) if asgi else _sync_events(news)
     response = StreamingHttpResponse(content, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache, no-store, private"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
