@@ -25,6 +25,8 @@
   let dirty = false;
   let timer = null;
   let uploading = 0;
+  let failed = false; // an upload failed since Send was pressed: the message waits for the person
+  let waiting = null; // the Send button pressed while files were still uploading
   let chain = Promise.resolve(); // saves and uploads one at a time: each names the revision before it
   // This page, to the server: its own saves never conflict with each other, and a late one of
   // them (overtaken by the one sent as the page closed) changes nothing (outbox/drafts.py, Page).
@@ -185,6 +187,7 @@
       request.upload.addEventListener("progress", (event) => {
         progress.value = event.loaded;
       });
+      let ok = false;
       request.addEventListener("loadend", () => {
         try {
           let answer = {};
@@ -194,6 +197,7 @@
           if (request.status === 200 && answer.attachment && typeof answer.revision === "number") {
             item.replaceWith(listItem(answer.attachment));
             settled(answer);
+            ok = true;
           } else {
             const reason = answer.error || (request.status === 200 ? text.textSignedOut : text.textOffline);
             item.textContent = `${file.name}: ${reason}`;
@@ -202,7 +206,7 @@
           }
           form.dispatchEvent(new Event("attachments-changed")); // compose.js counts them again
         } finally {
-          resolve();
+          resolve(ok);
         }
       });
       request.send(data);
@@ -211,7 +215,13 @@
   const attach = (chosen) => {
     uploading += chosen.length;
     for (const file of chosen) {
-      later(() => upload(file).finally(() => (uploading -= 1)));
+      later(() =>
+        upload(file).then((ok) => {
+          uploading -= 1;
+          failed ||= !ok;
+          if (uploading === 0 && waiting) sendWhenUploaded();
+        }),
+      );
     }
   };
   // Dropped or pasted files, outside the editor (which takes pictures in the text itself).
@@ -281,13 +291,26 @@
   form.addEventListener("submit", (event) => {
     if (event.defaultPrevented) return;
     if (uploading) {
+      // Sent as soon as the files are up (unless one of them fails: then the person decides).
       event.preventDefault();
+      waiting = event.submitter || true;
+      failed = false;
       say(text.textWaitUploads);
       return;
     }
     closed = true; // Send or Discard: the server closes the draft
     clearTimeout(timer);
   });
+
+  const sendWhenUploaded = () => {
+    const submitter = waiting;
+    waiting = null;
+    if (failed) {
+      say(text.textUploadFailed);
+      return;
+    }
+    form.requestSubmit(submitter instanceof HTMLElement ? submitter : undefined);
+  };
 
   // Esc closes the composer; the draft is kept (saved first, if anything changed).
   document.addEventListener("keydown", async (event) => {

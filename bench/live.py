@@ -1,0 +1,176 @@
+"""Live bench: from a message delivered to the mailbox to its row visible in an open page.
+
+All on 127.0.0.1, all throwaway: tests/servers' Dovecot (IMAPS), a temporary SQLite file (or a dropped-and-
+re-created PostgreSQL database when DATABASE_URL is set; Redis pub/sub when REDIS_URL is set, else each
+stream reads the counts once a second), the app under gunicorn with uvicorn workers (ASGI, as deployed),
+the mail watcher (``manage.py watch_mail``) and Debian's Chromium with the INBOX open. Then, one at a time,
+a message is APPENDed by another client (as a delivery would put it there) and the time is taken from the
+server's OK to the moment the page shows the row (a MutationObserver in the page notes it): the watcher's
+IDLE, its sync, the news, the stream and the list's refresh, end to end. Printed: p50/p95 over ``--messages``
+against the floor measured in the same run (the APPEND itself, and a plain connect + login + logout).
+
+    .venv/bin/python bench/live.py [--messages 50] [--timeout 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import harness  # noqa: E402
+from bench.harness import BIN, BenchError, p50_p95, quantiles, verdict  # noqa: E402
+from bench.mailbox import ENV  # noqa: E402
+from bench.mailbox_child import ADDRESS, PASSWORD  # noqa: E402
+from bench.mailbox_setup import MailboxSetup  # noqa: E402
+
+TARGET_P95_MS = 2000.0
+GOAL_P95_MS = 500.0
+
+# Notes, in the page, when a row whose subject is asked for appears.
+WATCH_ROWS = """() => {
+  window.seen = {};
+  new MutationObserver(() => {
+    for (const link of document.querySelectorAll("#message-list a")) {
+      const subject = link.textContent.trim();
+      if (subject.startsWith("Live ") && !(subject in window.seen)) window.seen[subject] = Date.now();
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def message(subject: str) -> bytes:
+    return (
+        f"From: Ann <ann@example.org>\r\nTo: {ADDRESS}\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{subject.replace(' ', '-')}@example.org>\r\n\r\nHello.\r\n"
+    ).encode()
+
+
+class LiveBench(MailboxSetup):
+    def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
+        super().__init__(args, tmp)
+        self.watcher: Any = None
+
+    def failure_logs(self) -> list[Path]:
+        return [self.tmp / "gunicorn.log", self.tmp / "watcher.log"]
+
+    def run(self) -> None:
+        env = harness.settings_environment(ENV, self.tmp, WEBMAIL_STATIC_ROOT=str(self.tmp / "static"))
+        broker = harness.use_redis(env, 12)
+        database = harness.use_postgres(env, "webmail_bench_live")
+        self.use_environment(env)
+        self.manage("migrate", "collectstatic")
+        self.start_dovecot()
+        import django
+
+        django.setup()
+        self.print_header(
+            f"database: {database}; news: {broker}; gunicorn -k uvicorn_worker.UvicornWorker -w 2, WEBMAIL_DEBUG=0; "
+            f"Dovecot {self.dovecot_version()} (IMAPS); mail watcher: manage.py watch_mail",
+            f"messages: {self.args.messages}, one at a time",
+        )
+        self.create_user()
+        self.append("INBOX", message("First"))
+        inbox = self.folder_id("INBOX")
+        self.start_asgi()
+        self.watcher = harness.start_process(
+            [sys.executable, "manage.py", "watch_mail"], self.env, self.tmp / "watcher.log"
+        )
+        self.measure(inbox)
+        self.load_row("end")
+
+    def start_asgi(self) -> None:
+        from tests.servers.net import free_port
+
+        self.port = free_port()
+        command = [str(BIN / "gunicorn"), "webmail.asgi:application", "-k", "uvicorn_worker.UvicornWorker"]
+        command += ["-b", f"127.0.0.1:{self.port}", "-w", "2", "--log-level", "warning"]
+        self.gunicorn = harness.start_process(command, self.env, self.tmp / "gunicorn.log")
+        self.wait_ready(self.healthy, 30, lambda: (self.tmp / "gunicorn.log").read_text(), 0.2)
+
+    def check_processes(self) -> None:
+        super().check_processes()
+        if self.watcher is not None and self.watcher.poll() is not None:
+            raise BenchError("the mail watcher exited")
+
+    def cleanup(self) -> None:
+        if self.watcher is not None:
+            harness.stop_processes([self.watcher], grace=10)
+        super().cleanup()
+
+    def append(self, folder: str, raw: bytes) -> float:
+        """APPEND as another client; returns the time.time() of the server's OK, in ms."""
+        with self.imap_client(timeout=30) as client:
+            client.login(ADDRESS, PASSWORD)
+            client.append(folder, raw)
+            done = time.time() * 1000
+            client.logout()
+        return done
+
+    def watched(self) -> bool:
+        from webmail.mailbox.models import Watch
+
+        return Watch.objects.filter(account=self.account, connected_at__isnull=False).exists()
+
+    def measure(self, inbox: int) -> None:
+        from playwright.sync_api import sync_playwright
+
+        name, value = self.cookie.split("=", 1)
+        latencies, appends, floors = [], [], []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            context = browser.new_context(base_url=f"http://127.0.0.1:{self.port}")
+            context.add_cookies([{"name": name, "value": value, "url": f"http://127.0.0.1:{self.port}"}])
+            page = context.new_page()
+            page.goto(f"/mail/{inbox}/")
+            page.evaluate(WATCH_ROWS)
+            started = time.monotonic()
+            self.wait_ready(self.watched, 60, lambda: "the watcher did not take the account within 60 s", 0.2)
+            self.row("the page open until the account is watched (IDLE)", f"{time.monotonic() - started:.1f} s")
+            time.sleep(1)  # the page's own refresh of the list is over
+            for n in range(self.args.messages):
+                subject = f"Live {n}"
+                before = time.time() * 1000
+                sent = self.append("INBOX", message(subject))
+                appends.append(sent - before)
+                shown = None
+                give_up = time.monotonic() + 15
+                while shown is None and time.monotonic() < give_up:
+                    shown = page.evaluate("(s) => window.seen[s] ?? null", subject)
+                    if shown is None:
+                        time.sleep(0.02)
+                if shown is None:
+                    raise BenchError(f"{subject} did not appear within 15 s")
+                latencies.append(shown - sent)
+                started = time.perf_counter()
+                with self.imap_client(timeout=30) as client:
+                    client.login(ADDRESS, PASSWORD)
+                    client.logout()
+                floors.append((time.perf_counter() - started) * 1000)
+            browser.close()
+        self.row("floor: IMAP connect + login + logout", p50_p95(floors))
+        self.row("floor: the APPEND (connect, login, APPEND)", p50_p95(appends))
+        p95 = quantiles(latencies)[1]
+        self.row(
+            "APPEND's OK -> row visible in Chromium",
+            f"{p50_p95(latencies)} ({verdict(p95, TARGET_P95_MS)} the 2 s target, "
+            f"{verdict(p95, GOAL_P95_MS)} the 500 ms goal)",
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    args.dovecot_setting = []
+    return harness.run_bench(lambda tmp: LiveBench(args, tmp), "webmail-bench-live-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
