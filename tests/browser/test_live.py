@@ -12,7 +12,9 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in_browser
 from tests.factories import user_on_test_servers
+from tests.servers.redis import RedisServer
 from tests.webmail.mailbox.helpers import folder_named, sync_account
+from webmail.mailbox import live
 
 
 def mail(subject: str, to: str) -> bytes:
@@ -113,3 +115,29 @@ def test_more_unread_mail_in_the_inbox_gives_a_desktop_notification_when_allowed
             break
         page.wait_for_timeout(100)
     assert page.evaluate("window.shown") == [["New mail", "2 unread in your Inbox"]]
+
+
+@pytest.fixture
+def own_redis(settings, monkeypatch):
+    """The news over a Redis of the test's own, which it may kill and start again."""
+    with RedisServer() as redis:
+        settings.REDIS_URL = redis.url
+        monkeypatch.setattr(live, "_client", None)
+        yield redis
+    monkeypatch.setattr(live, "_client", None)
+
+
+def test_the_page_goes_on_hearing_while_redis_is_killed_and_started_again(page, own_redis, inbox_page, dovecot):
+    user, account = inbox_page
+
+    def arrives(subject: str) -> None:
+        dovecot.deliver(user.email, mail(subject, user.email))
+        sync_account(account, ["INBOX"])
+        expect(page.get_by_role("link", name=subject)).to_be_visible(timeout=10_000)
+
+    arrives("Over Redis")
+    own_redis.kill()  # the stream ends; the page connects again and reads the counts itself
+    arrives("Without Redis")
+    own_redis.start()
+    page.reload()  # a new stream, over Redis again
+    arrives("Over Redis again")

@@ -30,6 +30,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from redis.exceptions import RedisError
 
 from webmail.mailbox import leases, live
 
@@ -106,7 +107,7 @@ def _snapshot_and_let_go(user_id: int) -> dict[int, dict[str, Any]] | None:
 
 
 def _sync_events(news: News) -> Iterator[str]:
-    pubsub = live.subscribe(news.user_id) if settings.REDIS_URL else None
+    pubsub = _subscribed(news.user_id)
     try:
         state = _snapshot_and_let_go(news.user_id)
         if state is None:
@@ -117,7 +118,11 @@ def _sync_events(news: News) -> Iterator[str]:
         while time.monotonic() < end:
             chunk = ""
             if pubsub is not None:
-                message = pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                try:
+                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                except (RedisError, OSError) as exc:  # Redis went away: the page connects again
+                    log.info("live stream of user %s ends: Redis (%s)", news.user_id, exc)
+                    return
                 chunk = news.published(message["data"]) if message else ""
             else:
                 time.sleep(DATABASE_SECONDS)
@@ -135,9 +140,24 @@ def _sync_events(news: News) -> Iterator[str]:
             pubsub.close()
 
 
+def _subscribed(user_id: int) -> Any:
+    """The user's news channel; None without Redis, or while it is away (the stream then reads
+    the counts itself, as without Redis)."""
+    if not settings.REDIS_URL:
+        return None
+    try:
+        return live.subscribe(user_id)
+    except (RedisError, OSError) as exc:
+        log.info("live stream of user %s reads the database: Redis (%s)", user_id, exc)
+        return None
+
+
 async def _async_events(news: News) -> AsyncIterator[str]:
     snapshot = sync_to_async(live.snapshot)
-    pubsub = await live.subscribe_async(news.user_id) if settings.REDIS_URL else None
+    try:
+        pubsub = await live.subscribe_async(news.user_id) if settings.REDIS_URL else None
+    except (RedisError, OSError):
+        pubsub = None
     try:
         yield news.first(await snapshot(news.user_id))
         loop = asyncio.get_running_loop()
@@ -146,7 +166,11 @@ async def _async_events(news: News) -> AsyncIterator[str]:
         while loop.time() < end:
             chunk = ""
             if pubsub is not None:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                try:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                except (RedisError, OSError) as exc:  # Redis went away: the page connects again
+                    log.info("live stream of user %s ends: Redis (%s)", news.user_id, exc)
+                    return
                 chunk = news.published(message["data"]) if message else ""
             else:
                 await asyncio.sleep(DATABASE_SECONDS)
