@@ -113,9 +113,13 @@ class LiveBench(MailboxSetup):
         inbox = self.folder_id("INBOX")
         self.start_asgi()
         self.watcher = harness.start_process(
-            [sys.executable, "manage.py", "watch_mail"], self.env, self.tmp / "watcher.log"
+            [sys.executable, "manage.py", "watch_mail", "--max-accounts", str(self.args.idle_accounts + 1)],
+            self.env,
+            self.tmp / "watcher.log",
         )
         self.measure(inbox)
+        if self.args.idle_accounts:
+            self.idle_accounts(self.args.idle_accounts)
         self.load_row("end")
 
     def start_asgi(self) -> None:
@@ -155,20 +159,52 @@ class LiveBench(MailboxSetup):
     def watched(self) -> bool:
         """Whether the watcher holds the account's connection (read on a thread of its own:
         Playwright's sync API keeps an event loop on this one, where Django refuses queries)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from django.db import connections
-
         from webmail.mailbox.models import Watch
 
-        def read() -> bool:
-            try:
-                return Watch.objects.filter(account=self.account, connected_at__isnull=False).exists()
-            finally:
-                connections.close_all()
+        return _on_a_thread(lambda: Watch.objects.filter(account=self.account, connected_at__isnull=False).exists())
 
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(read).result()
+    def idle_accounts(self, n: int) -> None:
+        """``n`` more accounts (each its own Dovecot user, each with a page open), all held in IDLE
+        by the one watcher: its memory and CPU per idle account, against itself with one."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from accounts.models import MailAccount, Security, User
+        from webmail.mailbox import leases
+        from webmail.mailbox.models import Watch
+
+        pid = self.watcher.pid
+        rss_one = harness.status_kb(pid, "VmRSS")
+        for i in range(n):
+            address = f"idle{i}@example.test"
+            self.dovecot.add_user(address, PASSWORD)
+            user = User.objects.create_user(address, None)
+            account = MailAccount(user=user, imap_host="127.0.0.1", imap_port=self.dovecot.imaps_port)
+            account.imap_security, account.ca_certificates = Security.TLS, self.pki.ca_pem
+            account.set_secret("imap_password", PASSWORD)
+            account.save()
+            leases.page_open(user.pk, timezone.now() + timedelta(hours=1))
+        started = time.monotonic()
+
+        def connected() -> int:
+            return Watch.objects.filter(connected_at__isnull=False).count()
+
+        self.wait_ready(lambda: connected() >= n + 1, 240, lambda: f"only {connected()} watched after 240 s", 1)
+        self.row(f"{n} more accounts: all in IDLE after", f"{time.monotonic() - started:.0f} s")
+        time.sleep(10)  # the first syncs are over
+        rss_all = harness.status_kb(pid, "VmRSS")
+        cpu_before, wall_before = harness.cpu_seconds([pid]), time.monotonic()
+        time.sleep(self.args.idle_seconds)
+        cpu = harness.cpu_seconds([pid]) - cpu_before
+        minutes = (time.monotonic() - wall_before) / 60
+        self.row("watcher resident memory: 1 account / all", f"{rss_one / 1024:.0f} MiB / {rss_all / 1024:.0f} MiB")
+        self.row("resident memory per idle account", f"{(rss_all - rss_one) / n:.0f} KiB")
+        self.row(
+            f"watcher CPU over {self.args.idle_seconds:.0f} s idle, {n + 1} accounts",
+            f"{cpu:.2f} s, so {1000 * cpu / (n + 1) / minutes:.1f} ms per idle account per minute "
+            f"(IDLE begun again every 20 s)",
+        )
 
     def measure(self, inbox: int) -> None:
         from playwright.sync_api import sync_playwright
@@ -220,12 +256,31 @@ class LiveBench(MailboxSetup):
         )
 
 
+def _on_a_thread(work: Any) -> Any:
+    """``work()`` on a thread of its own, its database connection closed after (see ``watched``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run() -> Any:
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=50)
-    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--idle-accounts", type=int, default=200, help="accounts for the idle phase (0: none)")
+    parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    args.dovecot_setting = []
+    # One IMAP process per connection in Dovecot: room for the idle phase's accounts.
+    args.dovecot_setting = [("default_process_limit", str(args.idle_accounts + 50))]
     return harness.run_bench(lambda tmp: LiveBench(args, tmp), "webmail-bench-live-")
 
 
