@@ -148,6 +148,19 @@ def check_message_ids(value: str, *, many: bool) -> str:
     return " ".join(ids)
 
 
+def message_ids_or_nothing(value: str, *, many: bool) -> str:
+    """``check_message_ids`` for what we keep but do not send (a draft): "" instead of an error."""
+    try:
+        return check_message_ids(value, many=many)
+    except ValidationError:
+        return ""
+
+
+def safe_line(value: str) -> str:
+    """One line without control characters: what a draft keeps of a name it could not send."""
+    return "".join(ch for ch in one_line(value) if unicodedata.category(ch) != "Cc").strip()
+
+
 def parse_addresses(raw: str) -> list[Mailbox]:
     """Parse a To/Cc/Bcc field strictly: display names, quoted names and IDN domains allowed."""
     if has_control_characters(raw.replace("\t", " ")):

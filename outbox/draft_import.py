@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import email.policy
-import unicodedata
 import uuid
 from email.parser import BytesHeaderParser
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,8 +59,8 @@ def _take_in(draft: SavedDraft, folder: Folder, uid: int, raw: bytes, head) -> N
     draft.body = parsed.text_body or (get_text(parsed.html_body).strip() if parsed.html_body else "")
     # Its HTML, cleaned as if pasted (inline images by cid: are not carried over).
     draft.html = richtext.sanitize_composed(parsed.html_body) if parsed.html_body else ""
-    draft.in_reply_to = _ids(headers.decode(head.get("In-Reply-To")), many=False)
-    draft.references = _ids(headers.decode(head.get("References")), many=True)
+    draft.in_reply_to = compose.message_ids_or_nothing(headers.decode(head.get("In-Reply-To")), many=False)
+    draft.references = compose.message_ids_or_nothing(headers.decode(head.get("References")), many=True)
     draft.mirror_account, draft.mirror_folder, draft.mirror_uid = folder.account, folder.name, uid
     draft.mirror_uidvalidity = folder.uidvalidity
     draft.revision += 1
@@ -78,22 +76,10 @@ def _attachments(draft: SavedDraft, raw: bytes, parsed: ParsedMessage) -> list[D
     return [
         DraftAttachment(
             draft=draft,
-            filename=_one_safe_line(part.filename)[:255] or "attachment",
+            filename=compose.safe_line(part.filename)[:255] or "attachment",
             content_type=compose.guess_content_type(part.filename, part.content_type),
             size=len(data),
             data=data,
         )
         for part, data in parts_bytes(raw, {part.index for part in parsed.attachments})
     ]
-
-
-def _one_safe_line(value: str) -> str:
-    """A file or subject name without line breaks or control characters (they could not be sent)."""
-    return "".join(ch for ch in compose.one_line(value) if unicodedata.category(ch) != "Cc").strip()
-
-
-def _ids(value: str, *, many: bool) -> str:
-    try:
-        return compose.check_message_ids(value, many=many)
-    except ValidationError:
-        return ""

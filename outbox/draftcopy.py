@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import unicodedata
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -154,15 +153,15 @@ def copy_bytes(draft: SavedDraft, identity: Identity) -> bytes:
         identity=identity,
         to=_valid_addresses(draft.to),
         cc=_valid_addresses(draft.cc),
-        subject=_one_safe_line(draft.subject),
+        subject=compose.safe_line(draft.subject),
         body=richtext.plain_text(draft.html) if draft.html else draft.body,
         html=draft.html,
         attachments=[
             compose.Attachment(a.filename, a.content_type, bytes(a.data))
             for a in DraftAttachment.objects.filter(draft=draft)
         ],
-        in_reply_to=_message_ids(draft.in_reply_to, many=False),
-        references=_message_ids(draft.references, many=True),
+        in_reply_to=compose.message_ids_or_nothing(draft.in_reply_to, many=False),
+        references=compose.message_ids_or_nothing(draft.references, many=True),
     )
     raw, _message_id = compose.build_mime(message, now=draft.updated_at)
     extra = EmailMessage(policy=compose.POLICY)
@@ -187,14 +186,3 @@ def _valid_addresses(typed: str) -> list[compose.Mailbox]:
         except ValidationError:
             continue
     return valid
-
-
-def _one_safe_line(value: str) -> str:
-    return "".join(ch for ch in compose.one_line(value) if unicodedata.category(ch) != "Cc").strip()
-
-
-def _message_ids(value: str, *, many: bool) -> str:
-    try:
-        return compose.check_message_ids(value, many=many)
-    except ValidationError:
-        return ""

@@ -290,39 +290,36 @@ def _stored(draft: SavedDraft, files: list[compose.Attachment]) -> list[DraftAtt
     ]
 
 
+def _moved(rows, to: str, **fields: object) -> SavedDraft | None:
+    """The one draft of ``rows``, locked, moved to state ``to`` (with ``fields``) as its next
+    revision (so its IMAP copy follows); None when there is none."""
+    with transaction.atomic():
+        draft = rows.select_for_update().first()
+        if draft is None:
+            return None
+        draft.state = to
+        for name, value in fields.items():
+            setattr(draft, name, value)
+        _bump(draft, timezone.now())
+        draft.save()
+    return draft
+
+
 def undo_send(user: User, message: OutgoingMessage) -> SavedDraft | None:
     """After Undo (the message cancelled in its undo window): its draft is open again, with
     everything it had, and its IMAP copy is written again."""
-    with transaction.atomic():
-        draft = SavedDraft.objects.select_for_update().filter(user=user, sent_as=message, state=DraftState.SENT).first()
-        if draft is None:
-            return None
-        draft.state = DraftState.OPEN
-        draft.sent_as = None
-        _bump(draft, timezone.now())
-        draft.save()
-    return draft
+    sent = SavedDraft.objects.filter(user=user, sent_as=message, state=DraftState.SENT)
+    return _moved(sent, DraftState.OPEN, sent_as=None)
 
 
 def discard(user: User, draft_id: uuid.UUID | str) -> SavedDraft | None:
-    """Close the draft; its IMAP copy goes, the row stays ``DISCARD_KEEP`` for ``restore``."""
-    with transaction.atomic():
-        draft = SavedDraft.objects.select_for_update().filter(pk=draft_id, user=user).first()
-        if draft is None or draft.state != DraftState.OPEN:
-            return draft
-        draft.state = DraftState.DISCARDED
-        _bump(draft, timezone.now())
-        draft.save()
-    return draft
+    """Close the draft; its IMAP copy goes, the row stays ``draftcopy.DISCARD_KEEP`` for ``restore``.
+    Returns the draft as it is now (None if there is none of the user's)."""
+    moved = _moved(SavedDraft.objects.filter(pk=draft_id, user=user, state=DraftState.OPEN), DraftState.DISCARDED)
+    return moved or find(user, draft_id)
 
 
 def restore(user: User, draft_id: uuid.UUID | str) -> SavedDraft | None:
     """Undo a discard: the draft is open again, and its IMAP copy is written again."""
-    with transaction.atomic():
-        draft = SavedDraft.objects.select_for_update().filter(pk=draft_id, user=user).first()
-        if draft is None or draft.state != DraftState.DISCARDED:
-            return None
-        draft.state = DraftState.OPEN
-        _bump(draft, timezone.now())
-        draft.save()
-    return draft
+    discarded = SavedDraft.objects.filter(pk=draft_id, user=user, state=DraftState.DISCARDED)
+    return _moved(discarded, DraftState.OPEN)
