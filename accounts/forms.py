@@ -89,8 +89,9 @@ def _undo_label(seconds: int) -> str:
 
 
 class PreferencesForm(forms.ModelForm):
-    """A user's own settings: name, time zone, undo-send window, plain-text composing and the
-    default sender address (only among their own identities)."""
+    """A user's own settings: name, time zone, language, how dates and lists look, the reading
+    pane, light or dark, undo-send window, plain-text composing, remote images from people they
+    have written to, and the default sender address (only among their own identities)."""
 
     default_identity = forms.ModelChoiceField(
         label=_("Default sender address"),
@@ -101,12 +102,29 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["full_name", "time_zone", "undo_send_seconds", "compose_plain"]
+        fields = [
+            "full_name",
+            "time_zone",
+            "language",
+            "date_format",
+            "density",
+            "reading_pane",
+            "theme",
+            "undo_send_seconds",
+            "compose_plain",
+            "images_from_correspondents",
+        ]
         labels = {
             "full_name": _("Your name"),
             "time_zone": _("Time zone"),
+            "language": _("Language"),
+            "date_format": _("Date format"),
+            "density": _("List density"),
+            "reading_pane": _("Reading pane"),
+            "theme": _("Appearance"),
             "undo_send_seconds": _("Undo send"),
             "compose_plain": _("Compose in plain text"),
+            "images_from_correspondents": _("Show remote images from people I have written to"),
         }
 
     def __init__(self, data=None, *, instance: User) -> None:
@@ -134,6 +152,14 @@ class PreferencesForm(forms.ModelForm):
             ],
             help_text=_("How long a sent message waits, so that you can still undo it."),
         )
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language"),
+            required=False,
+            choices=[("", _("The browser's")), *((code, name) for code, name in settings.LANGUAGES)],
+            help_text=_("Pages, dates and the mail the app writes (the attribution line of a reply) use it."),
+        )
+        self.fields["language"].initial = instance.language
+        self.fields["density"].required = False
         self.fields["compose_plain"].help_text = _("New messages start in plain text instead of rich text.")
         self.fields["full_name"].help_text = _("Shown at the top of the page.")
         identities = instance.identities.select_related("account").order_by("address")
@@ -145,6 +171,9 @@ class PreferencesForm(forms.ModelForm):
             field.help_text = _("The address new messages are sent from unless you choose another.")
         else:
             del self.fields["default_identity"]
+
+    def clean_density(self) -> str:
+        return self.cleaned_data["density"] or "comfortable"  # a form posted before the field existed
 
     def clean_full_name(self) -> str:
         name = self.cleaned_data["full_name"].strip()

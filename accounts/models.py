@@ -68,6 +68,41 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("New messages start in plain text instead of rich text; each message can still switch."),
     )
 
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("The language of the pages and of the mail the app writes. Empty: the browser's."),
+    )
+    date_format = models.CharField(
+        _("date format"),
+        max_length=8,
+        blank=True,
+        choices=[("", _("The language's own")), ("iso", "2026-12-31"), ("dmy", "31/12/2026"), ("mdy", "12/31/2026")],
+    )
+    density = models.CharField(
+        _("list density"),
+        max_length=12,
+        default="comfortable",
+        choices=[("comfortable", _("Comfortable")), ("compact", _("Compact"))],
+    )
+    reading_pane = models.BooleanField(
+        _("reading pane"),
+        default=False,
+        help_text=_("On a wide screen, open messages beside the list instead of in its place."),
+    )
+    theme = models.CharField(
+        _("theme"),
+        max_length=8,
+        blank=True,
+        choices=[("", _("Follow the system")), ("light", _("Light")), ("dark", _("Dark"))],
+    )
+    images_from_correspondents = models.BooleanField(
+        _("show remote images from people I have written to"),
+        default=False,
+        help_text=_("Remote images in mail from an address you have sent mail to are shown without asking."),
+    )
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"

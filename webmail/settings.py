@@ -272,7 +272,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
 TIME_ZONE = env_str("WEBMAIL_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -132,3 +132,28 @@ def test_the_form_needs_a_signed_in_user_and_csrf(client, owner):
     assert client.get(URL).status_code in (302, 405)
     owner.refresh_from_db()
     assert owner.time_zone == ""
+
+
+def test_the_display_settings_are_saved_and_a_language_outside_the_list_is_refused(owner_client, owner):
+    data = form_data(
+        language="de",
+        date_format="iso",
+        density="compact",
+        theme="dark",
+        reading_pane="on",
+        images_from_correspondents="on",
+    )
+    assert owner_client.post(URL, data).status_code == 302
+    owner.refresh_from_db()
+    assert (owner.language, owner.date_format, owner.density, owner.theme) == ("de", "iso", "compact", "dark")
+    assert owner.reading_pane and owner.images_from_correspondents
+    response = owner_client.post(URL, form_data(language="xx", theme="sepia"))
+    assert response.status_code == 400
+    owner.refresh_from_db()
+    assert (owner.language, owner.theme) == ("de", "dark")
+
+
+def test_a_form_without_the_density_keeps_the_comfortable_list(owner_client, owner):
+    assert owner_client.post(URL, form_data()).status_code == 302
+    owner.refresh_from_db()
+    assert owner.density == "comfortable"
