@@ -129,3 +129,11 @@ def test_what_the_server_said_during_a_command_is_not_lost_before_idle(transacti
         assert not settled  # the count the last sync left: SELECT's own EXISTS, not news
     finally:
         client.logout()
+
+
+def test_each_time_idle_is_issued_again_the_folder_is_synced_the_full_way(transactional_db, dovecot, pki, selects):
+    account = active_account(dovecot, pki)
+    with running(idle_renew=0.3) as watcher:
+        eventually(lambda: connected(watcher, account), what="the watch connecting")
+        eventually(lambda: len(selects) >= 3, what="two more full syncs")
+    assert set(selects) == {"INBOX"}
