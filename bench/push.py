@@ -108,7 +108,8 @@ class PushBench(MailboxSetup):
         self.row("fresh connection: connect + login + sync_folder (SELECT with QRESYNC)", p50_p95(fresh_ms))
         self.row(
             "held connection: sync_selected (no SELECT), to cache + counts written",
-            f"{p50_p95(held_ms)} (p50 {verdict(p50, floor_p50)} the floor's p50, p95 {verdict(p95, floor_p95)} its p95)",
+            f"{p50_p95(held_ms)} (p50 {verdict(p50, floor_p50)} the floor's p50, "
+            f"p95 {verdict(p95, floor_p95)} its p95)",
         )
 
     def wait_for_news(self, held: Any) -> None:
