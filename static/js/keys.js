@@ -34,7 +34,8 @@
   const linkOf = (row) => row?.querySelector("td.subject a") || null;
   const keyOf = (row) => linkOf(row)?.getAttribute("href") || "";
   const boxOf = (row) => row?.querySelector('input[type="checkbox"][name="uid"]') || null;
-  const current = () => document.querySelector("table.message-table > tbody > tr.cursor");
+  // The row under the cursor; a list replaced under it (a live refresh) has it back at once.
+  const current = () => document.querySelector("table.message-table > tbody > tr.cursor") || recover();
   const onList = () => document.querySelector("#message-list, table.message-table") !== null;
 
   const place = (row, focus = true) => {
@@ -65,16 +66,22 @@
 
   // Back on a list (u, an action's reload, a page turned with j/k, a live refresh): the cursor
   // where it was, else on the row that took the place of the one that went.
-  const restore = (focus) => {
+  const remembered = (state) => {
     const all = rows();
+    if (state.landing) return state.landing === "last" ? all.at(-1) : all[0];
+    if (state.list !== here() || !state.key) return null;
+    return all.find((item) => keyOf(item) === state.key) || all[Math.min(state.index, all.length - 1)] || null;
+  };
+  const recover = () => {
+    const row = remembered(saved());
+    if (row) place(row, document.activeElement === document.body || document.activeElement === null);
+    return row;
+  };
+  const restore = () => {
     const state = saved();
-    let row = null;
-    if (state.landing) row = state.landing === "last" ? all.at(-1) : all[0];
-    else if (state.list === here()) {
-      row = all.find((item) => keyOf(item) === state.key) || (state.index >= 0 ? all[Math.min(state.index, all.length - 1)] : null);
-    }
+    const row = remembered(state);
     save({ list: here(), landing: null, ...(row ? {} : { key: null, index: -1 }) });
-    if (row) place(row, focus);
+    if (row) place(row);
   };
 
   // -- the page's buttons --------------------------------------------------------------------
@@ -249,10 +256,9 @@
     if (row && !row.classList.contains("cursor")) place(row, false);
   });
   document.body.addEventListener("htmx:afterSettle", () => {
-    if (!onList() || current() || saved().list !== here()) return;
-    restore(document.activeElement === document.body || document.activeElement === null);
+    if (onList()) current();
   });
-  if (onList()) restore(true);
+  if (onList()) restore();
   else {
     const back = document.querySelector("[data-key-nav=list]")?.getAttribute("href");
     if (back && saved().list?.startsWith(back)) save({ key: location.pathname });
