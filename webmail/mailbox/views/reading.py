@@ -16,6 +16,8 @@ from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db import connections
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -74,6 +76,32 @@ def _sanitized(folder: Folder, uid: int, raw: bytes, parsed: ParsedMessage, imag
     return sanitize_html(parsed.html_body, cid_url=cid_url, allow_remote_images=images)
 
 
+def _neighbours(folder: Folder, summary: MessageSummary | None) -> dict[str, int | None]:
+    """The UIDs of the messages just above (newer) and just below (older) this one in the
+    folder's list, whose order is the model's (-date, -uid), for the Newer/Older links (and
+    the j/k keys). Where the rows without a date sort is the database's business, as in the
+    list: last on SQLite (NULL is the smallest value), first on PostgreSQL."""
+    if summary is None:
+        return {"newer": None, "older": None}
+    moment, uid = summary.date, summary.uid
+    if moment is None:
+        older, newer = Q(date__isnull=True, uid__lt=uid), Q(date__isnull=True, uid__gt=uid)
+    else:
+        older = Q(date__lt=moment) | Q(date=moment, uid__lt=uid)
+        newer = Q(date__gt=moment) | Q(date=moment, uid__gt=uid)
+    rows = folder.messages.all()
+    nulls_last = not connections[rows.db].features.nulls_order_largest  # in the list's descending order
+    dated, undated = Q(date__isnull=False), Q(date__isnull=True)
+    if moment is None:
+        newer, older = (newer | dated, older) if nulls_last else (newer, older | dated)
+    else:
+        newer, older = (newer, older | undated) if nulls_last else (newer | undated, older)
+    return {
+        "older": rows.filter(older).order_by("-date", "-uid").values_list("uid", flat=True).first(),
+        "newer": rows.filter(newer).order_by("date", "uid").values_list("uid", flat=True).first(),
+    }
+
+
 @login_required
 @never_cache
 def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
@@ -124,6 +152,7 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
             if summary is not None and summary.thread_key
             else 1
         ),
+        **_neighbours(folder, summary),
     }
     return render_page(request, "webmail/message.html", folder.account, context, folders=folders)
 
