@@ -9,10 +9,17 @@ import time
 import pytest
 
 from tests.webmail.helpers import make_message
-from tests.webmail.mailbox.test_watcher import active_account, cached_subjects, connected, eventually, running
+from tests.webmail.mailbox.test_watcher import (
+    FAST,
+    active_account,
+    cached_subjects,
+    connected,
+    eventually,
+    running,
+)
 from webmail.mailbox import sync
 from webmail.mailbox.models import Folder, MessageSummary
-from webmail.mailbox.watcher import Changes
+from webmail.mailbox.watcher import Changes, Watcher
 from webmail.protocol import imap_internals, resync
 
 
@@ -137,3 +144,18 @@ def test_each_time_idle_is_issued_again_the_folder_is_synced_the_full_way(transa
         eventually(lambda: connected(watcher, account), what="the watch connecting")
         eventually(lambda: len(selects) >= 3, what="two more full syncs")
     assert set(selects) == {"INBOX"}
+
+
+def test_what_arrives_while_no_watcher_runs_is_there_once_one_runs_again(transactional_db, dovecot, pki):
+    account = active_account(dovecot, pki)
+    address = account.user.email
+    dead = Watcher(**FAST)
+    dead.step()
+    eventually(lambda: connected(dead, account), what="the first watcher connecting")
+    dead.shutdown(release=False)  # killed: its lease is left to lapse
+    dovecot.deliver(address, make_message(1, subject="While none ran"))
+    with running() as watcher:
+        eventually(lambda: connected(watcher, account), what="the next watcher connecting")
+        eventually(lambda: cached_subjects(account) >= {"While none ran"}, what="the INBOX caught up")
+        dovecot.deliver(address, make_message(3, subject="Then"))
+        eventually(lambda: "Then" in cached_subjects(account), what="the next message")
