@@ -7,7 +7,8 @@
 (() => {
   const form = document.getElementById("bulk-form");
   if (!form) return;
-  const here = new URL(form.action, location.href).pathname;
+  // getAttribute: the form's "action" property is its buttons named "action".
+  const here = new URL(form.getAttribute("action"), location.href).pathname;
   const TYPE = "application/x-webmail-uids";
   let dragged = null;
 

@@ -107,10 +107,10 @@ def test_mark_all_read_sets_seen_on_every_message_on_the_server_not_one_page(rea
 # -- the source and the download ----------------------------------------------------------------
 
 HTML_MAIL = (
-    "From: Ann <ann@example.test>\r\nTo: rita@example.test\r\nSubject: Report: Q3/Q4 <final>\r\n"
-    "Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <html@example.test>\r\nMIME-Version: 1.0\r\n"
-    "Content-Type: text/html; charset=utf-8\r\n\r\n<script>alert(1)</script><p>Hello <b>there</b></p>\r\n"
-).encode()
+    b"From: Ann <ann@example.test>\r\nTo: rita@example.test\r\nSubject: Report: Q3/Q4 <final>\r\n"
+    b"Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <html@example.test>\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/html; charset=utf-8\r\n\r\n<script>alert(1)</script><p>Hello <b>there</b></p>\r\n"
+)
 
 
 def test_the_source_is_plain_text_headers_first_and_sandboxed(reader, reader_client, dovecot):
