@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -515,3 +516,20 @@ def test_a_spoofed_display_name_warns_above_the_message(reader_client, reader, d
     assert response.status_code == 200
     assert b"sender-warning" in response.content
     assert b"ceo@team.test" in response.content
+
+
+def test_a_page_whose_sync_was_folded_into_a_finished_one_stops_refreshing(reader, reader_client, dovecot, published):
+    dovecot.deliver(reader.user.email, make_message(1))
+    inbox = inbox_of(reader_client, reader)
+    reader_client.get(folder_url(inbox))  # the first opening reads the folder itself
+    reader_client.get(folder_url(inbox))  # the second asks for a sync
+    assert len(published) == 1
+    tasks.sync_folder(str(reader.pk), inbox.pk)  # which a worker finishes at once
+    published.clear()
+    time.sleep(0.01)
+
+    # Opened again within the dedup window: no new sync is published, and the one that was
+    # is done, so the page has nothing to wait for.
+    html = reader_client.get(folder_url(inbox)).content.decode()
+    assert published == []
+    assert "Refreshing" not in html and "hx-trigger" not in html
