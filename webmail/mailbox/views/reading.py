@@ -7,6 +7,7 @@ Mail content is shown only inside a sandboxed iframe whose document has a policy
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -28,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import next_url
 from accounts.middleware import second_factor_exempt
@@ -43,6 +46,9 @@ from webmail.protocol.mailservers import MailServerError
 RASTER_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # A downloaded or inline-shown part is a document of its own: it may do nothing at all.
 PART_POLICY = {"default-src": [NONE], "sandbox": True, "frame-ancestors": [SELF]}
+# Mail HTML that sets a colour of its own keeps the light page it was written for; the rest (plain
+# text, and HTML without colours) follows the user's light or dark theme.
+OWN_COLOURS = re.compile(r"color\s*:|background|bgcolor\s*=|<font[^>]*\scolor", re.I)
 
 
 def _inline_images(raw: bytes, parsed: ParsedMessage) -> dict[str, int]:
@@ -74,8 +80,26 @@ def _sanitized(folder: Folder, uid: int, raw: bytes, parsed: ParsedMessage, imag
     return sanitize_html(parsed.html_body, cid_url=cid_url, allow_remote_images=images)
 
 
+def _neighbours(folder: Folder, summary: MessageSummary | None) -> dict[str, str]:
+    """The links to the messages above (newer) and below (older) this one in the folder's list,
+    whose order is date, then UID, newest first. Messages without a date (which each database
+    sorts its own way) have none."""
+    if summary is None or summary.date is None:
+        return {}
+    moment, uid = summary.date, summary.uid
+    rows = folder.messages.values_list("uid", flat=True)
+    older = rows.filter(Q(date__lt=moment) | Q(date=moment, uid__lt=uid)).order_by("-date", "-uid").first()
+    newer = rows.filter(Q(date__gt=moment) | Q(date=moment, uid__gt=uid)).order_by("date", "uid").first()
+    return {
+        name: reverse("mailbox:message", args=[folder.pk, found])
+        for name, found in (("newer_url", newer), ("older_url", older))
+        if found is not None
+    }
+
+
 @login_required
 @never_cache
+@vary_on_headers("HX-Request")
 def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
     folder, folders = folder_and_siblings(request, folder_id)
     uid = check_uid(uid)
@@ -124,14 +148,20 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
             if summary is not None and summary.thread_key
             else 1
         ),
+        # Asked for by the reading pane beside the list (static/js/layout.js): the message alone.
+        "pane": bool(request.htmx),
+        **_neighbours(folder, summary),
     }
-    return render_page(request, "webmail/message.html", folder.account, context, folders=folders)
+    template = "webmail/_message.html" if request.htmx else "webmail/message.html"
+    return render_page(request, template, folder.account, context, folders=folders)
 
 
 def _body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) -> dict:
     # The body document is mail: it gets nothing but its images and its stylesheet. The iframe
-    # is sandboxed without allow-scripts or allow-same-origin, and this policy sandboxes the
-    # document again should it be opened on its own. Mail keeps inline style="" attributes
+    # is sandboxed without allow-scripts, and this policy sandboxes the document again should it
+    # be opened on its own. allow-same-origin only lets our page measure the document's height
+    # (static/js/layout.js): the document itself can run no script at all, so it can reach
+    # nothing of the page's. Mail keeps inline style="" attributes
     # (filtered by the sanitizer), which need 'unsafe-inline' for styles; that is acceptable
     # here only because this document can run no script at all (default-src 'none').
     cid_prefix = request.build_absolute_uri(reverse("mailbox:message", args=[folder.pk, uid]) + "cid/")
@@ -142,7 +172,7 @@ def _body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) -
         "frame-ancestors": [SELF],
         "base-uri": [NONE],
         "form-action": [NONE],
-        "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+        "sandbox": ["allow-same-origin", "allow-popups", "allow-popups-to-escape-sandbox"],
     }
 
 
@@ -153,7 +183,7 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
     folder = user_folder(request, folder_id)
     uid = check_uid(uid)
     images = request.GET.get("images") == "1"
-    status, body, error = 200, "", ""
+    status, body, error, themed = 200, "", "", True
     try:
         raw = store.load_raw(folder, uid)
     except MailServerError as exc:
@@ -166,8 +196,14 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
             images = bool(sender_for_images(raw, parsed, sender_warnings(parsed)))
         html = parsed.html_body
         body = _sanitized(folder, uid, raw, parsed, images).html if html else text_to_html(parsed.text_body)
+        themed = not (html and OWN_COLOURS.search(body))
     # The one mark_safe of the mailbox: the sanitizer's output, in this sandboxed document only.
-    context = {"body": mark_safe(body), "error": error}  # noqa: S308
+    context = {
+        "body": mark_safe(body),  # noqa: S308
+        "error": error,
+        "themed": themed,
+        "theme": request.user.theme,
+    }
     response = render(request, "webmail/body.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"
     return csp(_body_policy(request, folder, uid, images))(lambda: response)()
