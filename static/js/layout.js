@@ -52,7 +52,8 @@
     } catch {
       return;
     }
-    if (!doc || !doc.documentElement || !doc.body) return;
+    // Not yet loaded (the frame's first, empty document): its load event comes later.
+    if (!doc || !doc.body || doc.URL === "about:blank" || doc.readyState !== "complete") return;
     frame.style.setProperty("--frame-height", "0px");
     frame.classList.add("sized");
     const height = Math.max(doc.documentElement.scrollHeight, doc.body.scrollHeight);
