@@ -142,7 +142,7 @@
   };
   const list = () => {
     const words = filter.value.trim().toLocaleLowerCase();
-    const options = [...document.getElementById("move-target").options];
+    const options = [...document.getElementById("move-target").options].filter((option) => option.value);
     const named = (option) => option.textContent.toLocaleLowerCase();
     shown = options.filter((option) => named(option).includes(words));
     shown.sort((a, b) => Number(!named(a).startsWith(words)) - Number(!named(b).startsWith(words)));

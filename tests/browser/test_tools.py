@@ -29,12 +29,12 @@ def test_rows_dragged_onto_a_folder_move_there(page, live_server, reader, doveco
     open_folder(page, live_server, reader)
     archive = page.locator(".folder-list a", has_text="Archive")
 
-    # One row, not selected: that row alone.
-    page.locator("tr", has_text="Message 1").locator("td.who").drag_to(archive)
+    # One row, not selected: that row alone. (The subject's link covers the whole row.)
+    page.get_by_role("link", name="Message 1", exact=True).drag_to(archive)
     expect(page.get_by_text("1 message moved to Archive.")).to_be_visible()
     assert server_subjects(dovecot, address, "Archive") == ["Message 1"]
 
-    # A selected row: every selected row, dragged by its subject link too.
+    # A selected row: every selected row.
     page.get_by_label("Select “Message 2”").check()
     page.get_by_label("Select “Message 3”").check()
     page.get_by_role("link", name="Message 3", exact=True).drag_to(archive)
@@ -44,7 +44,7 @@ def test_rows_dragged_onto_a_folder_move_there(page, live_server, reader, doveco
     assert page.locator(".message-table tbody tr").count() == 1
 
     # The open folder is no target: nothing happens.
-    page.locator("tr", has_text="Message 4").locator("td.who").drag_to(page.locator(".folder-list a[aria-current]"))
+    page.get_by_role("link", name="Message 4", exact=True).drag_to(page.locator(".folder-list a[aria-current]"))
     assert server_subjects(dovecot, address) == ["Message 4"]
 
 
