@@ -21,7 +21,6 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from accounts import dates
 from accounts.http import next_url
 from accounts.middleware import second_factor_exempt
 from webmail.mailbox import store, tokens
@@ -59,7 +59,7 @@ def _shown_date(parsed: ParsedMessage, zone: ZoneInfo) -> str:
     if parsed.date is None:
         return _("no date")
     moment = parsed.date if timezone.is_aware(parsed.date) else parsed.date.replace(tzinfo=UTC)
-    return date_format(timezone.localtime(moment, zone), "DATETIME_FORMAT")
+    return dates.shown(timezone.localtime(moment, zone), "DATETIME_FORMAT")
 
 
 def _sanitized(folder: Folder, uid: int, raw: bytes, parsed: ParsedMessage, images: bool):
