@@ -37,7 +37,10 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         dates.activate(user.date_format if signed_in else "")
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            dates.activate("")  # what runs next in this thread (a task run eagerly, say) is nobody's
 
 
 class SessionActivityMiddleware:

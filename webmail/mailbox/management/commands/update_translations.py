@@ -27,9 +27,12 @@ HEADER = "Made by manage.py update_translations from locale/translations/; edit 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdf]|%[sdf]|\{\{ *\w+ *\}\}|\{\w+\}")
 
 
-def extract(verbosity: int = 0) -> None:
-    """makemessages for every language and domain, into ``settings.LOCALE_PATHS[0]``."""
-    with contextlib.chdir(settings.BASE_DIR):
+def extract(root: Path | None = None, verbosity: int = 0) -> None:
+    """makemessages for every language and domain, over the sources under ``root`` (the
+    project's folder), into ``settings.LOCALE_PATHS[0]``. makemessages also writes into a
+    ``locale`` folder next to the sources, so a trial run (the test of the catalogues) makes a
+    ``root`` of links to the sources beside a copy of ``locale``; links are followed."""
+    with contextlib.chdir(root or settings.BASE_DIR):
         for domain in DOMAINS:
             call_command(
                 "makemessages",
@@ -38,6 +41,7 @@ def extract(verbosity: int = 0) -> None:
                 ignore_patterns=IGNORED,
                 add_location="file",
                 no_obsolete=True,
+                symlinks=root is not None,
                 verbosity=verbosity,
             )
 
