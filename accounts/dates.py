@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from asgiref.local import Local
 from django.utils import formats
@@ -60,6 +60,6 @@ def pattern(name: str) -> str:
     return name
 
 
-def shown(value: date | datetime | time, name: str = "DATETIME_FORMAT") -> str:
+def shown(value: date | datetime, name: str = "DATETIME_FORMAT") -> str:
     """``value`` (already in the reader's time zone) as the reader wants it."""
     return formats.date_format(value, pattern(name))

@@ -31,12 +31,13 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        signed_in = user is not None and user.is_authenticated
-        language = user.language if signed_in else ""
+        language = date_order = ""
+        if user is not None and user.is_authenticated:
+            language, date_order = user.language, user.date_format
         if language and language in dict(settings.LANGUAGES):
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        dates.activate(user.date_format if signed_in else "")
+        dates.activate(date_order)
         try:
             return self.get_response(request)
         finally:

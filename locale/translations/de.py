@@ -852,8 +852,7 @@ TRANSLATIONS = {
     ),
     "an unknown address": "einer unbekannten Adresse",
     "The sender's domain %(domain)s mixes alphabets, a trick used to imitate other domains.": (
-        "Die Domain des Absenders, %(domain)s, mischt Alphabete – ein Trick, mit dem andere Domains "
-        "nachgeahmt werden."
+        "Die Domain des Absenders, %(domain)s, mischt Alphabete – ein Trick, mit dem andere Domains nachgeahmt werden."
     ),
     "There is already a folder called “%(name)s”.": "Es gibt bereits einen Ordner namens „%(name)s“.",
     "Unknown parent folder.": "Unbekannter übergeordneter Ordner.",

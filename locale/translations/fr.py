@@ -229,9 +229,7 @@ TRANSLATIONS = {
     "You are signed out.": "Vous êtes déconnecté.",
     "Your password has been changed.": "Votre mot de passe a été modifié.",
     "Your preferences are saved.": "Vos préférences sont enregistrées.",
-    "Too many connection tests. Try again after %(time)s.": (
-        "Trop de tests de connexion. Réessayez après %(time)s."
-    ),
+    "Too many connection tests. Try again after %(time)s.": ("Trop de tests de connexion. Réessayez après %(time)s."),
     "Nothing was pinned: confirm that you checked the fingerprint first.": (
         "Rien n’a été épinglé\u00a0: confirmez d’abord que vous avez vérifié l’empreinte."
     ),
@@ -424,9 +422,7 @@ TRANSLATIONS = {
     "failed: %(reason)s": "échec\u00a0: %(reason)s",
     "%(names)s and %(count)d more": "%(names)s et %(count)d autres",
     "The message is now %(state)s.": "Le message est maintenant %(state)s.",
-    "Sending undone. The message is back in the composer.": (
-        "Envoi annulé. Le message est de retour dans l’éditeur."
-    ),
+    "Sending undone. The message is back in the composer.": ("Envoi annulé. Le message est de retour dans l’éditeur."),
     "Sending undone. The message will not be sent.": "Envoi annulé. Le message ne sera pas envoyé.",
     "Cancelled.": "Annulé.",
     "It is too late to cancel this message.": "Il est trop tard pour annuler ce message.",

@@ -208,9 +208,7 @@ def held(envelope: smtp.Envelope) -> EnvelopeOutcome:
 
 def refused(envelope: smtp.Envelope) -> EnvelopeOutcome:
     """The sender is no longer one of the account's identities."""
-    return EnvelopeOutcome(
-        envelope.message_id, state=MessageState.FAILED, error=NOT_YOURS_TEXT
-    )
+    return EnvelopeOutcome(envelope.message_id, state=MessageState.FAILED, error=NOT_YOURS_TEXT)
 
 
 def connection_failed(envelope: smtp.Envelope, error: str, now: datetime) -> EnvelopeOutcome:

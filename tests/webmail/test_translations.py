@@ -15,6 +15,7 @@ import pytest
 from webmail.mailbox.management.commands import update_translations as catalogues
 from webmail.mailbox.management.commands.compile_translations import compile_catalogue
 
+
 def trial_project(base: Path, root: Path) -> Path:
     """``root``: links to the project's sources, beside a copy of its catalogues."""
     for entry in base.iterdir():

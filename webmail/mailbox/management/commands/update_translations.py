@@ -60,9 +60,7 @@ def placeholders(text: str) -> list[str]:
 
 
 def table(language: str) -> dict:
-    return runpy.run_path(str(Path(settings.BASE_DIR) / "locale" / "translations" / f"{language}.py"))[
-        "TRANSLATIONS"
-    ]
+    return runpy.run_path(str(Path(settings.BASE_DIR) / "locale" / "translations" / f"{language}.py"))["TRANSLATIONS"]
 
 
 def fill(po: polib.POFile, translations: dict, used: set) -> list[str]:
@@ -101,7 +99,7 @@ class Command(BaseCommand):
             extract(verbosity=max(options["verbosity"] - 1, 0))
         problems = []
         for language in LANGUAGES:
-            translations, used = table(language), set()
+            translations, used = table(language), set[object]()
             for domain in DOMAINS:
                 path = catalogue(language, domain)
                 if not path.exists():
