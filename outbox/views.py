@@ -108,6 +108,20 @@ def worker_note(text: str) -> str:
     return text
 
 
+def recipient_words(recipient: Recipient) -> str:
+    """What happened to the message for this recipient, in a sentence."""
+    words: dict[str, str] = {
+        RecipientState.PENDING: _("Not handed to your mail server yet."),
+        RecipientState.ACCEPTED: _("Your mail server accepted it and delivers it from there."),
+        RecipientState.DEFERRED: _("Your mail server could not take it yet; it is tried again later."),
+        RecipientState.REJECTED: _("Your mail server refused it: it was not sent to this address."),
+        RecipientState.DELIVERED: _("A delivery report says it arrived."),
+        RecipientState.DELAYED: _("A delivery report says it is delayed; the receiving server keeps trying."),
+        RecipientState.BOUNCED: _("It could not be delivered: a report came back."),
+    }
+    return words.get(recipient.state, "")
+
+
 def status_text(message: OutgoingMessage, recipients: list[Recipient], zone: ZoneInfo, now: datetime) -> str:
     state = message.state
     if state == MessageState.QUEUED:
@@ -199,6 +213,7 @@ def detail(request: SignedInRequest, message_id) -> HttpResponse:
     context = {
         "message": message,
         "recipients": recipients,
+        "recipient_rows": [(recipient, recipient_words(recipient)) for recipient in recipients],
         "status_text": status_text(message, recipients, zone, now),
         "status_class": status_class(message, recipients),
         "last_error": worker_note(message.last_error),

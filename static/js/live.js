@@ -11,8 +11,45 @@
   if (!body.dataset.liveUrl || !document.querySelector("[data-folder]")) return;
   const POLL_MS = 20000;
   const list = () => document.getElementById("message-list");
-  const openFolder = () => Number(list()?.dataset.folder || 0);
+  // The folder of the list, or of the message, on the page: its unread count is in the tab's
+  // title and on its icon.
+  const openFolder = () =>
+    Number(list()?.dataset.folder || document.querySelector('.folder-list a[aria-current="page"]')?.dataset.folder || 0);
   const title = document.title.replace(/^\(\d+\) /, "");
+  const icon = document.querySelector('link[rel="icon"]');
+  const plainIcon = icon?.href;
+  let drawn = 0;
+  const showBadge = (unread) => {
+    if (!icon || unread === drawn) return;
+    drawn = unread;
+    if (unread <= 0) {
+      icon.href = plainIcon;
+      icon.type = "image/svg+xml";
+      return;
+    }
+    const image = new Image();
+    image.addEventListener("load", () => {
+      if (drawn !== unread) return; // a newer count is being drawn
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = 64;
+      const pen = canvas.getContext("2d");
+      pen.drawImage(image, 0, 0, 64, 64);
+      const text = unread > 99 ? "99+" : String(unread);
+      pen.font = `bold ${text.length > 2 ? 22 : 30}px system-ui, sans-serif`;
+      const width = Math.max(34, pen.measureText(text).width + 14);
+      pen.fillStyle = "#dc2626";
+      pen.beginPath();
+      pen.roundRect(64 - width, 0, width, 34, 17);
+      pen.fill();
+      pen.fillStyle = "#fff";
+      pen.textAlign = "center";
+      pen.textBaseline = "middle";
+      pen.fillText(text, 64 - width / 2, 18);
+      icon.type = "image/png";
+      icon.href = canvas.toDataURL("image/png");
+    });
+    image.src = plainIcon;
+  };
   let notice = null;
 
   const showCount = (item) => {
@@ -27,7 +64,10 @@
         badge.textContent = String(item.unread);
       } else badge?.remove();
     }
-    if (item.folder === openFolder()) document.title = item.unread > 0 ? `(${item.unread}) ${title}` : title;
+    if (item.folder === openFolder()) {
+      document.title = item.unread > 0 ? `(${item.unread}) ${title}` : title;
+      showBadge(item.unread);
+    }
   };
 
   const fetchList = () => {

@@ -1,5 +1,6 @@
 // Single-key shortcuts: a link or button that says data-shortcut="r" is followed when r is
-// pressed anywhere on the page, except while typing (in a field, or with Ctrl, Alt or Cmd held).
+// pressed anywhere on the page, except while typing (in a field, or with Ctrl, Alt or Cmd held)
+// or while a dialog is open.
 // The pages work without this file; each shortcut is also a visible link, with aria-keyshortcuts.
 "use strict";
 
@@ -10,7 +11,7 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
-    if (typing(event.target) || event.key.length !== 1) return;
+    if (typing(event.target) || event.key.length !== 1 || document.querySelector("dialog[open]")) return;
     const target = document.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`);
     if (!target) return;
     event.preventDefault();

@@ -4,6 +4,11 @@ Each account to watch has a ``Watch`` row. A watcher takes free or expired rows 
 conditional UPDATE (the database decides, so two watchers never take the same row), renews
 its own while it watches, and gives back those no longer wanted. A watcher that dies stops
 renewing; once its leases lapse another one takes the accounts over.
+
+The accounts are shared out evenly: each running watcher says so (``WatcherProcess``) at every
+round, and none holds more than its share of the accounts to watch (rounded up), so that one
+that starts beside another gets half of the accounts within a round or two, from leases the
+other gives back.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import MailAccount
-from webmail.mailbox.models import Watch
+from webmail.mailbox.models import Watch, WatcherProcess
 
 # A watcher renews every RENEW seconds; a lease lasts LEASE, so that a dead watcher's accounts
 # are taken over within a minute and a slow renewal does not lose them.
@@ -55,6 +60,7 @@ def cycle(owner: str, wanted: Iterable, capacity: int, lease: timedelta = LEASE)
     wanted = set(wanted)
     now = timezone.now()
     until = now + lease
+    capacity = min(capacity, fair_share(owner, len(wanted), now, lease))
     Watch.objects.bulk_create([Watch(account_id=pk) for pk in wanted], ignore_conflicts=True)
     mine = set(Watch.objects.filter(owner=owner).values_list("account_id", flat=True))
     release(owner, mine - wanted)
@@ -68,6 +74,20 @@ def cycle(owner: str, wanted: Iterable, capacity: int, lease: timedelta = LEASE)
     if room > 0:
         _take(owner, wanted - held, room, now, until)
     return set(Watch.objects.filter(owner=owner, lease_until__gt=now).values_list("account_id", flat=True))
+
+
+def fair_share(owner: str, wanted: int, now: datetime, lease: timedelta = LEASE) -> int:
+    """Say that ``owner`` runs; the number of accounts each running watcher should hold at most
+    (those to watch divided among them, rounded up). One not heard from for a lease is gone."""
+    WatcherProcess.objects.update_or_create(owner=owner, defaults={"seen_at": now})
+    WatcherProcess.objects.filter(seen_at__lt=now - lease).delete()
+    running = WatcherProcess.objects.count()
+    return max(1, -(-wanted // running))
+
+
+def gone(owner: str) -> None:
+    """A watcher stops: the others share out its accounts from their next round."""
+    WatcherProcess.objects.filter(owner=owner).delete()
 
 
 def _take(owner: str, candidates: set, room: int, now: datetime, until: datetime) -> None:

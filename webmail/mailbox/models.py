@@ -175,3 +175,18 @@ class Watch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.owner or '-'}"
+
+
+class WatcherProcess(models.Model):
+    """A mail watcher process that is running: it says so at every round of its lease loop, so
+    that the others know how many share the accounts (``leases.cycle``) even while it holds none."""
+
+    owner = models.CharField(max_length=100, primary_key=True)  # as Watch.owner
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("mail watcher")
+        verbose_name_plural = _("mail watchers")
+
+    def __str__(self) -> str:
+        return self.owner

@@ -9,6 +9,7 @@ remote images and filters inline CSS declaration by declaration.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,6 +138,23 @@ def sanitize_html(
     html, truncated = _truncate(html, max_bytes)
     state = _Pass(cid_url=cid_url, allow_remote_images=allow_remote_images)
     return SanitizedHtml(state.clean(html), state.has_remote_images, truncated)
+
+
+# Text a reader cannot see: spaces (no-break and zero-width ones too) and the soft hyphen.
+_INVISIBLE = re.compile(r"[\s\u00a0\u00ad\u034f\u180e\u200b-\u200f\u2060-\u2064\ufeff]+")
+_SHOWN_IMAGE = re.compile(r"<img\b[^>]*\ssrc=", re.IGNORECASE)
+
+
+def shows_something(cleaned: str) -> bool:
+    """Whether sanitized HTML has text a reader can see, or an image it still loads.
+
+    A text/html part reduced to nothing (a remote-image-only newsletter with images blocked, a
+    body the sanitizer emptied, a sender's broken markup) is better read as its text/plain
+    alternative."""
+    if _SHOWN_IMAGE.search(cleaned):
+        return True
+    text = html.unescape(nh3.clean(cleaned, tags=set(), clean_content_tags=set()))
+    return bool(_INVISIBLE.sub("", text))
 
 
 def text_to_html(text: str, *, max_bytes: int = MAX_INPUT_BYTES) -> str:

@@ -222,6 +222,11 @@ def _remember(folder: Folder, uid: int, raw: bytes | None) -> None:
         cache.set(_raw_key(folder, uid), raw, RAW_CACHE_SECONDS)
 
 
+def cached_raw(folder: Folder, uid: int) -> bytes | None:
+    """The message from the raw-message cache, or None when it is not there."""
+    return cache.get(_raw_key(folder, uid))
+
+
 def load_raw(folder: Folder, uid: int) -> bytes | None:
     """The whole message (cached for a while), or None when the server no longer has it."""
     raw = cache.get(_raw_key(folder, uid))

@@ -143,6 +143,38 @@ def sync_folder(client: IMAPClient, folder: Folder, *, backfill_chunks: int | No
     return folder
 
 
+def sync_selected(client: IMAPClient, folder: Folder, *, backfill_chunks: int | None = None) -> Folder:
+    """Bring the cache of the folder this connection holds selected up to date, without
+    selecting it again (the watcher's case: IDLE said it changed). One UID FETCH with
+    CHANGEDSINCE and VANISHED names the flags changed, the UIDs expunged and the new messages
+    (their MODSEQ is above the old one too), whose envelopes are then fetched. Without QRESYNC,
+    or for a folder not fully synced yet, it is ``sync_folder``'s job."""
+    if not (
+        b"QRESYNC" in imap.enabled(client)
+        and folder.synced_at is not None
+        and folder.highestmodseq
+        and folder.uidnext
+        and not folder.backfill_below
+    ):
+        return sync_folder(client, folder, backfill_chunks=backfill_chunks)
+    report = resync.changes_since(client, folder.highestmodseq)
+    if report.changed is None or report.vanished is None:  # an answer not quite right: the plain way
+        return sync_folder(client, folder, backfill_chunks=backfill_chunks)
+    new = sorted(uid for uid in report.changed if uid >= folder.uidnext)
+    touched = _apply_flag_changes(folder, report.changed) + _delete_uids(folder, report.vanished)
+    touched += _fetch_and_store(client, folder, _uid_ranges(new))
+    modseqs = [data[b"MODSEQ"][0] for data in report.changed.values() if _is_modseq(data.get(b"MODSEQ"))]
+    counts = message_counts(folder) if touched else {"total": folder.total, "unread": folder.unread}
+    uidnext = max(folder.uidnext, new[-1] + 1) if new else folder.uidnext
+    # Every change after this answer gets a MODSEQ above the highest it reported.
+    _settle(folder, counts, uidnext, max([folder.highestmodseq, *modseqs]), touched=bool(touched))
+    return folder
+
+
+def _is_modseq(value: object) -> bool:
+    return isinstance(value, tuple) and len(value) == 1 and type(value[0]) is int and value[0] > 0
+
+
 def _settle(folder: Folder, counts: dict, uidnext: int | None, highestmodseq: int | None, *, touched: bool) -> None:
     """Where the sync stopped and the new counts; the user's open pages are told when anything
     changed (live.py)."""

@@ -16,8 +16,9 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from webmail.mailbox import correspondents
 from webmail.mailbox.message import ParsedMessage
-from webmail.mailbox.models import RemoteImagesAllowed
+from webmail.mailbox.models import Correspondent, RemoteImagesAllowed
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _RESULT = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.I)
@@ -89,6 +90,15 @@ def images_listed(user, address: str) -> bool:
     """Whether the user put this From address on their "always show remote images" list."""
     address = RemoteImagesAllowed.normalize(address)
     return bool(address) and RemoteImagesAllowed.objects.filter(user=user, address=address).exists()
+
+
+def written_to(user, address: str) -> bool:
+    """Whether the user has written to this address (the composer's correspondents; mail
+    received from it does not count)."""
+    normalized = correspondents.normalize(address)
+    if not normalized:
+        return False
+    return Correspondent.objects.filter(user=user, address=normalized, times_written__gt=0).exists()
 
 
 def sender_for_images(raw: bytes, parsed: ParsedMessage, warnings: list[str]) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from webmail.mailbox.views import folders, lists, live, reading
+from webmail.mailbox.views import folders, lists, live, reading, source, tools
 
 app_name = "mailbox"
 
@@ -18,9 +18,15 @@ urlpatterns = [
     path("<int:folder_id>/search/", lists.search, name="search"),
     path("<int:folder_id>/rename/", folders.folder_rename, name="folder_rename"),
     path("<int:folder_id>/delete/", folders.folder_delete, name="folder_delete"),
+    path("<int:folder_id>/empty/", tools.empty, name="empty"),
+    path("<int:folder_id>/read-all/", tools.mark_all_read, name="mark_all_read"),
     path("<int:folder_id>/thread/<int:summary_id>/", lists.thread, name="thread"),
+    path("<int:folder_id>/thread/<int:summary_id>/print/", source.print_thread, name="print_thread"),
     path("<int:folder_id>/<int:uid>/", reading.message_view, name="message"),
     path("<int:folder_id>/<int:uid>/body/", reading.message_body, name="body"),
+    path("<int:folder_id>/<int:uid>/source/", source.source, name="source"),
+    path("<int:folder_id>/<int:uid>/download/", source.download, name="download"),
+    path("<int:folder_id>/<int:uid>/print/", source.print_message, name="print"),
     path("<int:folder_id>/<int:uid>/part/<int:index>/", reading.part, name="part"),
     path("<int:folder_id>/<int:uid>/cid/<path:content_id>/", reading.cid, name="cid"),
     path("<int:folder_id>/<int:uid>/images/always/", reading.images_always, name="images_always"),

@@ -8,7 +8,16 @@ reports EXISTS, EXPUNGE, FETCH or VANISHED it runs the folder's incremental sync
 connection (``sync.sync_folder``, which re-selects the folder with QRESYNC and so learns exactly
 what changed), and the sync tells the pages. IDLE is ended and begun again every few seconds
 (so that a stop or a lost lease is noticed) and never lasts near the 29 minutes after which a
-server may drop it. NOTIFY (RFC 5465) is not used: only the INBOX is watched.
+server may drop it; each time it is re-issued the folder is synced the full way (a SELECT with
+QRESYNC), which also finds anything a report left out.
+
+A change in the folder the connection holds selected is synced without selecting it again
+(``sync.sync_selected``: one UID FETCH with CHANGEDSINCE and VANISHED). Where the server offers
+NOTIFY (RFC 5465; Dovecot does), the connection also asks to hear of new, expunged and re-flagged
+mail in every other personal folder: the server then sends a STATUS for that folder, and the
+watch syncs it over the same connection (which selects it; later changes to the INBOX then come
+as STATUS too). Without NOTIFY only the INBOX is watched. What the server said while a sync's
+commands ran (imaplib keeps it, IDLE would never see it) is looked at before IDLE begins.
 
 A dropped connection is made again after an exponential backoff with jitter; a refused password
 stops the watch (the INBOX shows the error) until the password changes; a server that refuses
@@ -29,12 +38,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from imapclient import IMAPClient
+from imapclient import IMAPClient, imap_utf7
+from imapclient.exceptions import IMAPClientError
+from imapclient.response_parser import parse_response
 
 from accounts.models import MailAccount
 from webmail.mailbox import leases, store, sync
 from webmail.mailbox.models import Folder, SpecialUse
-from webmail.protocol import imap
+from webmail.protocol import imap, imap_internals
 from webmail.protocol.mailservers import MailServerError
 
 log = logging.getLogger(__name__)
@@ -51,6 +62,12 @@ LIMIT_RECOVERY_SECONDS = 300.0  # a lowered account count goes up by one this of
 BACKFILL_CHUNKS = store.BEAT_BACKFILL_CHUNKS
 
 _CHANGES = {b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED"}
+# RFC 5465: the selected folder's changes as EXISTS/EXPUNGE/FETCH, other personal folders' as
+# STATUS, a folder made, renamed or deleted as LIST.
+NOTIFY_EVENTS = (
+    "(selected (MessageNew MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge FlagChange MailboxName))"
+)
+_UNASKED = ("EXISTS", "EXPUNGE", "FETCH", "VANISHED", "STATUS", "LIST")
 _TOO_MANY = re.compile(r"maximum number of connections|too many (simultaneous )?connections|connection limit", re.I)
 
 
@@ -58,6 +75,50 @@ def is_change(response: tuple) -> bool:
     """An untagged response in IDLE that says the folder changed: ``(3, b"EXISTS")``,
     ``(2, b"EXPUNGE")``, ``(4, b"FETCH", (...))``, ``(b"VANISHED", ...)``."""
     return any(isinstance(item, bytes) and item.upper() in _CHANGES for item in response[:2])
+
+
+class Changes:
+    """What the server reported: the selected folder changed, other folders (by name) did, the
+    folder list did."""
+
+    def __init__(self) -> None:
+        self.selected, self.listed = False, False
+        self.others: set[str] = set()
+
+    def __bool__(self) -> bool:
+        return self.selected or bool(self.others) or self.listed
+
+    def add(self, response: tuple) -> None:
+        """One untagged response as imapclient's IDLE gives it."""
+        kind = response[0] if response and isinstance(response[0], bytes) else b""
+        if kind.upper() == b"STATUS" and len(response) > 1 and isinstance(response[1], bytes | str):
+            self.others.add(folder_name(response[1]))
+        elif kind.upper() == b"LIST":
+            self.listed = True
+        elif is_change(response):
+            self.selected = True
+
+    def add_unasked(self, untagged: dict[str, list], selected: Folder) -> None:
+        """What imaplib kept from earlier commands (``imap_internals.take_untagged``). An EXISTS
+        is news only when it is not the count the last sync left (SELECT says EXISTS too)."""
+        for line in untagged.get("STATUS", []):
+            try:
+                name = parse_response([line])[0] if isinstance(line, bytes) else None
+            except (IMAPClientError, ValueError, IndexError):  # a line we cannot read: the list again
+                name = None
+            if isinstance(name, bytes | str):
+                self.others.add(folder_name(name))
+            else:
+                self.listed = True
+        self.listed |= bool(untagged.get("LIST"))
+        counts = [int(value) for value in untagged.get("EXISTS", []) if isinstance(value, bytes) and value.isdigit()]
+        if counts and counts[-1] != selected.total and not selected.backfill_below:
+            self.selected = True
+        self.selected |= any(untagged.get(kind) for kind in ("EXPUNGE", "FETCH", "VANISHED"))
+
+
+def folder_name(name: bytes | str) -> str:
+    return imap_utf7.decode(name) if isinstance(name, bytes) else name
 
 
 def is_bye(response: tuple) -> bool:
@@ -171,6 +232,7 @@ class Watcher:
             watch.join(self.idle_check + 2 * settings.WEBMAIL_CONNECT_TIMEOUT)
         if release:
             leases.release(self.owner, [account_id for account_id, _watch in watches])
+            leases.gone(self.owner)
 
 
 class AccountWatch(threading.Thread):
@@ -182,6 +244,8 @@ class AccountWatch(threading.Thread):
         self.stopping = threading.Event()
         self.client: IMAPClient | None = None  # while connected
         self.syncs = 0  # syncs run on a change the server reported (for tests and logs)
+        self.selected: Folder  # while connected: the folder the connection holds selected (read-only)
+        self.notify = False  # the server sends news of the other folders
 
     def stop(self) -> None:
         self.stopping.set()
@@ -231,16 +295,54 @@ class AccountWatch(threading.Thread):
                 return
 
     def _watch(self, client: IMAPClient, account: MailAccount, backoff: Backoff) -> None:
-        folder = self._inbox(client, account)
-        sync.sync_folder(client, folder, backfill_chunks=BACKFILL_CHUNKS)
+        self.selected = self._inbox(client, account)
+        sync.sync_folder(client, self.selected, backfill_chunks=BACKFILL_CHUNKS)
+        self.notify = self._notify(client)
         leases.record(self.watcher.owner, self.account_id, connected_at=timezone.now(), last_error="")
         backoff.reset()
         while not self.stopping.is_set():
-            if self._idle(client):
-                close_old_connections()
-                folder.refresh_from_db()  # a page or the worker may have synced it meanwhile
+            changes = Changes()
+            changes.add_unasked(imap_internals.take_untagged(client, _UNASKED), self.selected)
+            if not changes and not self._idle(client, changes):
+                if self.stopping.is_set():
+                    break
+                changes.selected = True  # IDLE re-issued: the full way, which finds what a report left out
+                self._sync(client, account, changes, full=True)
+                continue
+            self._sync(client, account, changes)
+
+    def _notify(self, client: IMAPClient) -> bool:
+        """Ask for news of every personal folder (NOTIFY), where the server offers it."""
+        if b"NOTIFY" not in client.capabilities():
+            return False
+        try:
+            imap_internals.notify_set(client, NOTIFY_EVENTS)
+        except IMAPClientError as exc:
+            log.info("watch of account %s: NOTIFY refused (%s); watching the INBOX only", self.account_id, exc)
+            return False
+        return True
+
+    def _sync(self, client: IMAPClient, account: MailAccount, changes: Changes, *, full: bool = False) -> None:
+        """Sync what changed over this connection: other folders first (each is selected in
+        turn), then the one held selected, without a new SELECT when it still is."""
+        close_old_connections()
+        if changes.listed or any(not self._known(account, name) for name in changes.others):
+            sync.sync_folder_list(client, account)
+        for folder in Folder.objects.filter(account=account, name__in=changes.others, selectable=True):
+            if folder.pk != self.selected.pk:
                 sync.sync_folder(client, folder, backfill_chunks=BACKFILL_CHUNKS)
-                self.syncs += 1
+                self.selected, changes.selected = folder, False  # it is up to date, and now selected
+            else:
+                changes.selected = True
+        if changes.selected:
+            self.selected.refresh_from_db()  # a page or the worker may have synced it meanwhile
+            sync_one = sync.sync_folder if full else sync.sync_selected
+            sync_one(client, self.selected, backfill_chunks=BACKFILL_CHUNKS)
+        self.syncs += 1
+
+    @staticmethod
+    def _known(account: MailAccount, name: str) -> bool:
+        return Folder.objects.filter(account=account, name=name).exists()
 
     def _inbox(self, client: IMAPClient, account: MailAccount) -> Folder:
         inbox = Folder.objects.filter(account=account, special_use=SpecialUse.INBOX).first()
@@ -251,20 +353,23 @@ class AccountWatch(threading.Thread):
             raise MailServerError("the server lists no INBOX")
         return inbox
 
-    def _idle(self, client: IMAPClient) -> bool:
-        """One IDLE, until the server reports a change, a stop is asked for or it is time to
-        re-issue it. Returns whether the folder changed."""
+    def _idle(self, client: IMAPClient, changes: Changes) -> bool:
+        """One IDLE, until the server reports a change (added to ``changes``), a stop is asked
+        for or it is time to re-issue it. Returns whether anything changed."""
         client.idle()
-        started, changed = time.monotonic(), False
+        started = time.monotonic()
         while not self.stopping.is_set() and time.monotonic() - started < self.watcher.idle_renew:
             responses = client.idle_check(timeout=self.watcher.idle_check)
             if any(is_bye(response) for response in responses):
                 raise MailServerError(f"the server closed the connection ({responses[-1]!r:.200})")
-            if any(is_change(response) for response in responses):
-                changed = True
+            for response in responses:
+                changes.add(response)
+            if changes:
                 break
         _text, responses = client.idle_done()
-        return changed or any(is_change(response) for response in responses)
+        for response in responses:
+            changes.add(response)
+        return bool(changes)
 
     def _refused(self, account: MailAccount, exc: MailServerError) -> None:
         log.info("watch of account %s stopped: %s", self.account_id, exc)

@@ -53,7 +53,8 @@ REQUIRED: list[tuple[Any, str, tuple[str, ...], str]] = [
 # Instance attributes, which exist only on a connected client: checked by the tests against
 # a real server (``test_imap_internals``), not at start-up.
 #   IMAPClient._imap                  the imaplib connection under the client
-#   imaplib.IMAP4.untagged_responses  where SELECT's VANISHED and FETCH answers wait
+#   imaplib.IMAP4.untagged_responses  where SELECT's VANISHED and FETCH answers wait, and where
+#                                     what the server said unasked during a command is left
 #   imaplib.IMAP4.debug               imapclient sets 5; imaplib then formats every line
 
 
@@ -119,6 +120,24 @@ def fetch_answer(client: IMAPClient, tag: Any) -> list:
     client._checkok("fetch", typ, data)
     _typ, data = connection._untagged_response(typ, data, "FETCH")
     return data
+
+
+def take_untagged(client: IMAPClient, names: tuple[str, ...]) -> dict[str, list]:
+    """Take out of imaplib's store the untagged responses of these kinds (``"EXISTS"``,
+    ``"STATUS"``...) that arrived during earlier commands: the server says what another client
+    did whenever a command ends, and imaplib keeps it there, where IDLE never looks."""
+    untagged = client._imap.untagged_responses
+    return {name: untagged.pop(name) for name in names if name in untagged}
+
+
+def notify_set(client: IMAPClient, events: str) -> None:
+    """NOTIFY SET ``events`` (RFC 5465), which neither imaplib nor imapclient knows: imaplib
+    sends only the commands named in its module's table, so NOTIFY is added to it."""
+    imaplib.Commands.setdefault("NOTIFY", ("AUTH", "SELECTED"))
+    connection = client._imap
+    tag = connection._command("NOTIFY", "SET " + events)
+    typ, data = connection._command_complete("NOTIFY", tag)
+    client._checkok("notify", typ, data)
 
 
 fetch_items: Callable[[list[bytes]], bytes] = imapclient.imapclient.seq_to_parenstr_upper

@@ -139,6 +139,21 @@ def fetch_uid_range(
     return _fetched(client, tag, low, high)
 
 
+def changes_since(client: IMAPClient, modseq: int, low: int = 1) -> Resync:
+    """What changed in the folder this session holds selected, without selecting it again:
+    ``UID FETCH low:* (UID FLAGS) (CHANGEDSINCE modseq VANISHED)`` (RFC 7162 3.2.6) answers with
+    the flags of every message changed or added since ``modseq`` and the UIDs expunged since.
+    The session must have ENABLEd QRESYNC; ``status`` is empty (no SELECT was sent)."""
+    if not _positive(modseq, MAX_MODSEQ) or not _positive(low, MAX_UID):
+        raise UnsafeArgument(f"not a MODSEQ and a UID: {modseq!r} {low!r}")
+    imap_internals.take_untagged(client, ("VANISHED",))  # unasked ones, said earlier: not this answer
+    items = imap_internals.fetch_items([b"UID", b"FLAGS"])
+    tag = imap_internals.send_command(client, "UID", "FETCH", f"{low}:*", items, f"(CHANGEDSINCE {modseq} VANISHED)")
+    fetched = imap_internals.fetch_answer(client, tag)
+    vanished = imap_internals.take_untagged(client, ("VANISHED",)).get("VANISHED", [])
+    return Resync({}, _vanished_ranges(vanished), _flag_changes(fetched))
+
+
 def fetch_sequence_range(client: IMAPClient, low: int, high: int, items: list[bytes]) -> dict[int, dict]:
     """FETCH low:high by sequence number (the newest messages of a folder whose UIDs are not
     known yet), as {uid: {item: value}}; ``items`` must include UID."""

@@ -138,14 +138,21 @@ def test_a_connection_the_server_drops_is_made_again_and_nothing_is_missed(trans
         assert watch.is_alive()
 
 
-def test_two_watchers_share_the_accounts_and_take_over_a_dead_ones(transactional_db, dovecot, pki):
-    accounts = [active_account(dovecot, pki) for _ in range(6)]
+def test_two_watchers_share_twenty_accounts_evenly_and_take_over_a_dead_ones(transactional_db, dovecot, pki):
+    accounts = [active_account(dovecot, pki) for _ in range(20)]
     ids = {account.pk for account in accounts}
-    dying = Watcher(max_accounts=3, **FAST)
-    dying.step()  # one round of its lease loop: takes three
-    with running(max_accounts=10) as survivor:
-        eventually(lambda: set(survivor.watches) == ids - set(dying.watches), what="the other three taken")
-        assert len(dying.watches) == 3
+    dying = Watcher(max_accounts=50, **FAST)
+    dying.step()  # one round of its lease loop, alone: it takes all twenty
+    assert set(dying.watches) == ids
+    with running(max_accounts=50) as survivor:
+
+        def balanced() -> bool:
+            dying.step()  # it keeps renewing, and gives back what is over its share
+            time.sleep(0.1)
+            return len(dying.watches) == len(survivor.watches) == 10
+
+        eventually(balanced, timeout=20, what="the accounts shared out ten and ten")
+        assert set(survivor.watches) | set(dying.watches) == ids
         owners = dict(Watch.objects.values_list("account_id", "owner"))
         assert {owners[pk] for pk in dying.watches} == {dying.owner}
         assert {owners[pk] for pk in survivor.watches} == {survivor.owner}
@@ -153,6 +160,7 @@ def test_two_watchers_share_the_accounts_and_take_over_a_dead_ones(transactional
             time.sleep(0.3)
             dying.step()
             assert set(survivor.watches).isdisjoint(dying.watches)
+            assert len(dying.watches) == 10
 
         orphans = set(dying.watches)
         dying.shutdown(release=False)  # it dies: its threads end, its leases stay until they lapse

@@ -8,7 +8,6 @@ Mail content is shown only inside a sandboxed iframe whose document has a policy
 from __future__ import annotations
 
 from datetime import UTC
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
@@ -16,6 +15,8 @@ from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db import connections
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -32,46 +33,48 @@ from accounts import dates
 from accounts.http import next_url
 from accounts.middleware import second_factor_exempt
 from webmail.mailbox import store, tokens
-from webmail.mailbox.message import ParsedMessage, parse, part_bytes, read
+from webmail.mailbox.message import ParsedMessage, part_bytes, read
 from webmail.mailbox.models import Folder, MessageSummary, RemoteImagesAllowed
-from webmail.mailbox.sanitize import sanitize_html, text_to_html
-from webmail.mailbox.trust import images_listed, sender_for_images, sender_warnings
+from webmail.mailbox.trust import sender_for_images, sender_warnings
+from webmail.mailbox.views.bodies import RASTER_TYPES, body_of, images_for, inline_images
 from webmail.mailbox.views.pages import check_uid, folder_and_siblings, render_page, server_problem, user_folder
 from webmail.protocol.mailservers import MailServerError
 
-# Shown inline on request; anything else (SVG, HTML, XML, PDF...) is only ever downloaded.
-RASTER_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # A downloaded or inline-shown part is a document of its own: it may do nothing at all.
 PART_POLICY = {"default-src": [NONE], "sandbox": True, "frame-ancestors": [SELF]}
 
 
-def _inline_images(raw: bytes, parsed: ParsedMessage) -> dict[str, int]:
-    """Content-ID -> part index, for the raster image parts an <img src="cid:..."> may show."""
-    images = dict(parsed.inline_parts)
-    for item in parsed.attachments:
-        if item.content_id:
-            images.setdefault(item.content_id, item.index)
-    types = {index: item.get_content_type() for index, item in enumerate(parse(raw).walk())}
-    return {cid: index for cid, index in images.items() if types.get(index) in RASTER_TYPES}
-
-
-def _shown_date(parsed: ParsedMessage, zone: ZoneInfo) -> str:
+def shown_date(parsed: ParsedMessage, zone: ZoneInfo) -> str:
     if parsed.date is None:
         return _("no date")
     moment = parsed.date if timezone.is_aware(parsed.date) else parsed.date.replace(tzinfo=UTC)
     return dates.shown(timezone.localtime(moment, zone), "DATETIME_FORMAT")
 
 
-def _sanitized(folder: Folder, uid: int, raw: bytes, parsed: ParsedMessage, images: bool):
-    cids = _inline_images(raw, parsed)
-    token = tokens.make_cid_token(folder, uid)
-
-    def cid_url(content_id: str) -> str:
-        if content_id not in cids:
-            return ""  # the sanitizer drops the image
-        return f"{reverse('mailbox:cid', args=[folder.pk, uid, content_id])}?{urlencode({'t': token})}"
-
-    return sanitize_html(parsed.html_body, cid_url=cid_url, allow_remote_images=images)
+def _neighbours(folder: Folder, summary: MessageSummary | None) -> dict[str, int | None]:
+    """The UIDs of the messages just above (newer) and just below (older) this one in the
+    folder's list, whose order is the model's (-date, -uid), for the Newer/Older links (and
+    the j/k keys). Where the rows without a date sort is the database's business, as in the
+    list: last on SQLite (NULL is the smallest value), first on PostgreSQL."""
+    if summary is None:
+        return {"newer": None, "older": None}
+    moment, uid = summary.date, summary.uid
+    if moment is None:
+        older, newer = Q(date__isnull=True, uid__lt=uid), Q(date__isnull=True, uid__gt=uid)
+    else:
+        older = Q(date__lt=moment) | Q(date=moment, uid__lt=uid)
+        newer = Q(date__gt=moment) | Q(date=moment, uid__gt=uid)
+    rows = folder.messages.all()
+    nulls_last = not connections[rows.db].features.nulls_order_largest  # in the list's descending order
+    dated, undated = Q(date__isnull=False), Q(date__isnull=True)
+    if moment is None:
+        newer, older = (newer | dated, older) if nulls_last else (newer, older | dated)
+    else:
+        newer, older = (newer, older | undated) if nulls_last else (newer | undated, older)
+    return {
+        "older": rows.filter(older).order_by("-date", "-uid").values_list("uid", flat=True).first(),
+        "newer": rows.filter(newer).order_by("date", "uid").values_list("uid", flat=True).first(),
+    }
 
 
 @login_required
@@ -91,14 +94,10 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
         raise Http404(_("This message is no longer on the server."))
     parsed = read(raw)
     warnings = sender_warnings(parsed)
-    sender = sender_for_images(raw, parsed, warnings)
-    listed = images_listed(request.user, parsed.from_address)
     clicked = request.GET.get("images") == "1"
-    images = clicked or (listed and bool(sender))
-    remote_images = truncated = False
-    if parsed.html_body:
-        cleaned = _sanitized(folder, uid, raw, parsed, images)
-        remote_images, truncated = cleaned.has_remote_images, cleaned.truncated
+    images = images_for(request.user, raw, parsed, warnings, clicked)
+    body = body_of(folder, uid, raw, parsed, images.allowed, text=False)
+    remote_images, listed, sender = body.remote_images, images.listed, images.sender
     zone = request.user.zone
     body_url = reverse("mailbox:body", args=[folder.pk, uid])
     context = {
@@ -107,9 +106,11 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
         "summary": summary,
         "message": parsed,
         "warnings": warnings,
-        "date": _shown_date(parsed, zone),
-        "truncated": parsed.truncated or truncated,
-        "remote_images": remote_images and not images,
+        "date": shown_date(parsed, zone),
+        "truncated": parsed.truncated or body.truncated,
+        "text_instead": body.text_instead,
+        "remote_images": remote_images and not images.allowed,
+        "images_written": sender if remote_images and images.written else "",
         # "Always for this sender": offered for a sender the trust checks do not flag; the line
         # about a listed sender (shown, or blocked because this message is flagged) carries the
         # button that takes the sender off the list again.
@@ -124,11 +125,12 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
             if summary is not None and summary.thread_key
             else 1
         ),
+        **_neighbours(folder, summary),
     }
     return render_page(request, "webmail/message.html", folder.account, context, folders=folders)
 
 
-def _body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) -> dict:
+def body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) -> dict:
     # The body document is mail: it gets nothing but its images and its stylesheet. The iframe
     # is sandboxed without allow-scripts or allow-same-origin, and this policy sandboxes the
     # document again should it be opened on its own. Mail keeps inline style="" attributes
@@ -162,15 +164,13 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
         raise Http404
     if raw is not None:
         parsed = read(raw)
-        if not images and images_listed(request.user, parsed.from_address):
-            images = bool(sender_for_images(raw, parsed, sender_warnings(parsed)))
-        html = parsed.html_body
-        body = _sanitized(folder, uid, raw, parsed, images).html if html else text_to_html(parsed.text_body)
+        images = images_for(request.user, raw, parsed, None, images).allowed
+        body = body_of(folder, uid, raw, parsed, images).html
     # The one mark_safe of the mailbox: the sanitizer's output, in this sandboxed document only.
     context = {"body": mark_safe(body), "error": error}  # noqa: S308
     response = render(request, "webmail/body.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"
-    return csp(_body_policy(request, folder, uid, images))(lambda: response)()
+    return csp(body_policy(request, folder, uid, images))(lambda: response)()
 
 
 @require_POST
@@ -275,7 +275,7 @@ def cid(request: HttpRequest, folder_id: int, uid: int, content_id: str) -> Http
     raw = _raw_or_error(request, folder, check_uid(uid))
     if isinstance(raw, HttpResponse):
         return raw
-    index = _inline_images(raw, read(raw)).get(content_id)
+    index = inline_images(raw, read(raw)).get(content_id)
     found = part_bytes(raw, index) if index is not None else None
     if found is None or found[0].content_type not in RASTER_TYPES:
         raise Http404
