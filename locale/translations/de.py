@@ -607,9 +607,6 @@ TRANSLATIONS = {
         "Falls sie angekommen ist, erhalten die Empfänger sie bei erneutem Senden zweimal."
     ),
     "Recipients": "Empfänger",
-    "Address": "Adresse",
-    "Kind": "Art",
-    "State": "Zustand",
     "Enhanced code": "Erweiterter Code",
     "Server reply": "Antwort des Servers",
     "Delivery log": "Zustellprotokoll",
@@ -914,4 +911,80 @@ TRANSLATIONS = {
     ),
     "Suggestions": "Vorschläge",
     "Remove %(recipient)s": "%(recipient)s entfernen",
+    # -- the outbox's words for each recipient, the keys, the mailbox's tools -------------------
+    "Not handed to your mail server yet.": "Noch nicht an Ihren Mailserver übergeben.",
+    "Your mail server accepted it and delivers it from there.": (
+        "Ihr Mailserver hat sie angenommen und stellt sie von dort aus zu."
+    ),
+    "Your mail server could not take it yet; it is tried again later.": (
+        "Ihr Mailserver konnte sie noch nicht annehmen; es wird später erneut versucht."
+    ),
+    "Your mail server refused it: it was not sent to this address.": (
+        "Ihr Mailserver hat sie abgelehnt: Sie wurde nicht an diese Adresse gesendet."
+    ),
+    "A delivery report says it arrived.": "Laut Zustellbericht ist sie angekommen.",
+    "A delivery report says it is delayed; the receiving server keeps trying.": (
+        "Laut Zustellbericht verzögert sie sich; der empfangende Server versucht es weiter."
+    ),
+    "It could not be delivered: a report came back.": "Sie konnte nicht zugestellt werden: Ein Bericht kam zurück.",
+    "Recipient": "Empfänger",
+    "What happened": "Was geschah",
+    "What the server said": "Was der Server antwortete",
+    "the exchange with the mail server, step by step": "der Austausch mit dem Mailserver, Schritt für Schritt",
+    "Go to the Inbox / Sent / Drafts": "Zum Posteingang / zu „Gesendet“ / zu den Entwürfen",
+    "In a list of messages": "In einer Nachrichtenliste",
+    "Next / previous message (on a message too)": "Nächste / vorherige Nachricht (auch in einer Nachricht)",
+    "Open the message": "Nachricht öffnen",
+    "Back to the list (on a message)": "Zurück zur Liste (in einer Nachricht)",
+    "Select the message": "Nachricht auswählen",
+    "These act on the selected messages, else on the one under the cursor or open:": (
+        "Diese wirken auf die ausgewählten Nachrichten, sonst auf die unter dem Cursor oder die geöffnete:"
+    ),
+    "Flag or unflag": "Markieren oder Markierung entfernen",
+    "Mark read / unread": "Als gelesen / ungelesen markieren",
+    "Junk (in Junk: not junk)": "Spam (im Spam-Ordner: kein Spam)",
+    "Move to a folder: type to filter, Enter moves": (
+        "In einen Ordner verschieben: Tippen filtert, Eingabetaste verschiebt"
+    ),
+    "This message": "Diese Nachricht",
+    "Print": "Drucken",
+    "View source": "Quelltext anzeigen",
+    "Download (.eml)": "Herunterladen (.eml)",
+    "Move into a folder": "In einen Ordner verschieben",
+    "Folder name": "Ordnername",
+    "Type to filter": "Zum Filtern tippen",
+    "No folder matches.": "Kein Ordner passt.",
+    "↑ ↓ choose, Enter moves, Esc closes.": "↑ ↓ wählen, Eingabetaste verschiebt, Esc schließt.",
+    "Mark all as read": "Alle als gelesen markieren",
+    "Empty %(name)s": "%(name)s leeren",
+    "Empty %(name)s?": "%(name)s leeren?",
+    "The %(counter)s message in %(name)s is deleted from the mail server for good. This cannot be undone.": (
+        "Die %(counter)s Nachricht in %(name)s wird endgültig vom Mailserver gelöscht. Das lässt sich nicht "
+        "rückgängig machen.",
+        "Alle %(counter)s Nachrichten in %(name)s werden endgültig vom Mailserver gelöscht. Das lässt sich "
+        "nicht rückgängig machen.",
+    ),
+    "Other messages of the folder": "Weitere Nachrichten des Ordners",
+    "Newer message": "Neuere Nachricht",
+    "Older message": "Ältere Nachricht",
+    "The formatted version of this message shows nothing readable: its plain-text version is shown instead.": (
+        "Die formatierte Fassung dieser Nachricht zeigt nichts Lesbares: Stattdessen wird ihre Textfassung angezeigt."
+    ),
+    "Remote images are shown because you have written to %(address)s (your setting).": (
+        "Externe Bilder werden angezeigt, weil Sie an %(address)s geschrieben haben (Ihre Einstellung)."
+    ),
+    "Attachments:": "Anhänge:",
+    "These messages are no longer on the server.": "Diese Nachrichten sind nicht mehr auf dem Server.",
+    "Print the conversation": "Unterhaltung drucken",
+    "mail watcher": "E-Mail-Überwachung",
+    "mail watchers": "E-Mail-Überwachungen",
+    "Only the Trash and Junk folders can be emptied.": "Nur der Papierkorb und der Spam-Ordner können geleert werden.",
+    "[Cut here: %(shown)s of %(size)s are shown. Download the message to see all of it.]": (
+        "[Hier abgeschnitten: %(shown)s von %(size)s werden angezeigt. Laden Sie die Nachricht herunter, um "
+        "alles zu sehen.]"
+    ),
+    "%(folder)s is empty: %(n)d message deleted for good.": (
+        "%(folder)s ist leer: %(n)d Nachricht endgültig gelöscht.",
+        "%(folder)s ist leer: %(n)d Nachrichten endgültig gelöscht.",
+    ),
 }

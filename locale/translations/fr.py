@@ -608,9 +608,6 @@ TRANSLATIONS = {
         "S’il est bien arrivé, le renvoyer signifie que les destinataires le recevront deux fois."
     ),
     "Recipients": "Destinataires",
-    "Address": "Adresse",
-    "Kind": "Type",
-    "State": "État",
     "Enhanced code": "Code étendu",
     "Server reply": "Réponse du serveur",
     "Delivery log": "Journal d’envoi",
@@ -912,4 +909,80 @@ TRANSLATIONS = {
     ),
     "Suggestions": "Suggestions",
     "Remove %(recipient)s": "Retirer %(recipient)s",
+    # -- the outbox's words for each recipient, the keys, the mailbox's tools -------------------
+    "Not handed to your mail server yet.": "Pas encore transmis à votre serveur de messagerie.",
+    "Your mail server accepted it and delivers it from there.": (
+        "Votre serveur de messagerie l’a accepté et le distribue à partir de là."
+    ),
+    "Your mail server could not take it yet; it is tried again later.": (
+        "Votre serveur de messagerie n’a pas encore pu le prendre\u00a0; un nouvel essai aura lieu plus tard."
+    ),
+    "Your mail server refused it: it was not sent to this address.": (
+        "Votre serveur de messagerie l’a refusé\u00a0: il n’a pas été envoyé à cette adresse."
+    ),
+    "A delivery report says it arrived.": "Un rapport de remise indique qu’il est arrivé.",
+    "A delivery report says it is delayed; the receiving server keeps trying.": (
+        "Un rapport de remise indique qu’il est retardé\u00a0; le serveur destinataire continue d’essayer."
+    ),
+    "It could not be delivered: a report came back.": "Il n’a pas pu être remis\u00a0: un rapport est revenu.",
+    "Recipient": "Destinataire",
+    "What happened": "Ce qui s’est passé",
+    "What the server said": "La réponse du serveur",
+    "the exchange with the mail server, step by step": "l’échange avec le serveur de messagerie, étape par étape",
+    "Go to the Inbox / Sent / Drafts": "Aller à la boîte de réception / aux Envoyés / aux Brouillons",
+    "In a list of messages": "Dans une liste de messages",
+    "Next / previous message (on a message too)": "Message suivant / précédent (aussi sur un message)",
+    "Open the message": "Ouvrir le message",
+    "Back to the list (on a message)": "Retour à la liste (sur un message)",
+    "Select the message": "Sélectionner le message",
+    "These act on the selected messages, else on the one under the cursor or open:": (
+        "Ces touches agissent sur les messages sélectionnés, sinon sur celui sous le curseur ou ouvert\u00a0:"
+    ),
+    "Flag or unflag": "Suivre ou ne plus suivre",
+    "Mark read / unread": "Marquer comme lu / non lu",
+    "Junk (in Junk: not junk)": "Indésirable (dans Indésirables\u00a0: acceptable)",
+    "Move to a folder: type to filter, Enter moves": (
+        "Déplacer vers un dossier\u00a0: tapez pour filtrer, Entrée déplace"
+    ),
+    "This message": "Ce message",
+    "Print": "Imprimer",
+    "View source": "Afficher la source",
+    "Download (.eml)": "Télécharger (.eml)",
+    "Move into a folder": "Déplacer dans un dossier",
+    "Folder name": "Nom du dossier",
+    "Type to filter": "Tapez pour filtrer",
+    "No folder matches.": "Aucun dossier ne correspond.",
+    "↑ ↓ choose, Enter moves, Esc closes.": "↑ ↓ choisir, Entrée déplace, Échap ferme.",
+    "Mark all as read": "Tout marquer comme lu",
+    "Empty %(name)s": "Vider %(name)s",
+    "Empty %(name)s?": "Vider %(name)s\u00a0?",
+    "The %(counter)s message in %(name)s is deleted from the mail server for good. This cannot be undone.": (
+        "Le message de %(name)s (%(counter)s) est supprimé définitivement du serveur de messagerie. Cette "
+        "action est irréversible.",
+        "Les %(counter)s messages de %(name)s sont supprimés définitivement du serveur de messagerie. Cette "
+        "action est irréversible.",
+    ),
+    "Other messages of the folder": "Autres messages du dossier",
+    "Newer message": "Message plus récent",
+    "Older message": "Message plus ancien",
+    "The formatted version of this message shows nothing readable: its plain-text version is shown instead.": (
+        "La version mise en forme de ce message n’affiche rien de lisible\u00a0: sa version en texte brut est "
+        "affichée à la place."
+    ),
+    "Remote images are shown because you have written to %(address)s (your setting).": (
+        "Les images distantes sont affichées parce que vous avez écrit à %(address)s (votre réglage)."
+    ),
+    "Attachments:": "Pièces jointes\u00a0:",
+    "These messages are no longer on the server.": "Ces messages ne sont plus sur le serveur.",
+    "Print the conversation": "Imprimer la conversation",
+    "mail watcher": "surveillance de messagerie",
+    "mail watchers": "surveillances de messagerie",
+    "Only the Trash and Junk folders can be emptied.": "Seuls les dossiers Corbeille et Indésirables peuvent être vidés.",
+    "[Cut here: %(shown)s of %(size)s are shown. Download the message to see all of it.]": (
+        "[Coupé ici\u00a0: %(shown)s sur %(size)s sont affichés. Téléchargez le message pour le voir en entier.]"
+    ),
+    "%(folder)s is empty: %(n)d message deleted for good.": (
+        "%(folder)s est vide\u00a0: %(n)d message supprimé définitivement.",
+        "%(folder)s est vide\u00a0: %(n)d messages supprimés définitivement.",
+    ),
 }
