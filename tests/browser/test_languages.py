@@ -28,7 +28,7 @@ def test_a_german_user_reads_and_writes_in_german(page, live_server, reader, dov
     expect(page.get_by_role("link", name="Verfassen")).to_be_visible()
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
     page.get_by_label("„Plan“ auswählen").check()
-    page.get_by_role("button", name="Als gelesen markieren").click()
+    page.get_by_role("button", name="Als gelesen markieren", exact=True).click()
     expect(page.get_by_text("1 Nachricht als gelesen markiert.")).to_be_visible()
 
     # The composer checks an address in the browser, in words from the German catalogue.
