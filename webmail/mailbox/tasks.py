@@ -7,6 +7,7 @@ folder (``sync_error``) for the page to show, never as a retry storm against a d
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from django.core.cache import cache
@@ -61,10 +62,21 @@ def publish_folder_sync(folder: Folder) -> bool:
     """A sync of ``folder``, unless one was asked for moments ago (a user clicking around a
     large folder should not queue one full backfill per click): by any web process when the
     cache is Redis, by this one otherwise."""
-    key = f"webmail:sync-published:{folder.pk}"
-    if not cache.add(key, True, PUBLISH_DEDUP_SECONDS):
+    key = _published_key(folder)
+    if not cache.add(key, time.time(), PUBLISH_DEDUP_SECONDS):
         return True
     if not publish(sync_folder, str(folder.account_id), folder.pk):
         cache.delete(key)
         return False
     return True
+
+
+def folder_sync_asked_at(folder: Folder) -> float | None:
+    """When the folder's latest sync was published (within the last PUBLISH_DEDUP_SECONDS), as
+    ``time.time()``: a page whose own request was folded into it waits for that one only."""
+    value = cache.get(_published_key(folder))
+    return value if isinstance(value, float) else None
+
+
+def _published_key(folder: Folder) -> str:
+    return f"webmail:sync-published:{folder.pk}"

@@ -42,7 +42,7 @@ def test_the_message_page_links_the_newer_and_older_message(reader, reader_clien
     inbox = Folder.objects.get(account=reader, name="INBOX")
     reader_client.get(reverse("mailbox:folder", args=[inbox.pk]))  # the cache filled
     html = reader_client.get(reverse("mailbox:message", args=[inbox.pk, uids[1]])).content.decode()
-    assert f'href="{reverse("mailbox:message", args=[inbox.pk, uids[2]])}" rel="prev"' in html
-    assert f'href="{reverse("mailbox:message", args=[inbox.pk, uids[0]])}" rel="next"' in html
+    assert f'href="{reverse("mailbox:message", args=[inbox.pk, uids[2]])}" data-key-nav="prev"' in html
+    assert f'href="{reverse("mailbox:message", args=[inbox.pk, uids[0]])}" data-key-nav="next"' in html
     html = reader_client.get(reverse("mailbox:message", args=[inbox.pk, uids[2]])).content.decode()
-    assert 'rel="prev"' not in html and 'rel="next"' in html
+    assert 'data-key-nav="prev"' not in html and 'data-key-nav="next"' in html  # the newest has no newer

@@ -150,7 +150,7 @@ def test_a_conversation_gathers_the_users_replies_from_sent_oldest_first(reader,
     sent = folder_named(reader, "Sent")
     mine = sent.messages.get()
     assert reverse("mailbox:body", args=[sent.pk, mine.uid]) in html
-    assert html.count('sandbox="allow-popups allow-popups-to-escape-sandbox"') == 3
+    assert html.count('sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"') == 3
     flags = server_flags(dovecot, address)
     assert b"\\Seen" in flags[root.uid], "opening the conversation reads it"
     assert b"\\Seen" not in flags[inbox.messages.get(subject="Unrelated").uid]

@@ -121,6 +121,9 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
                 Folder.objects.filter(pk=folder.pk).update(sync_error="")
                 folder.sync_error = ""
             published = tasks.publish_folder_sync(folder)
+            # Folded into a sync asked for moments ago (by another page view): that one's
+            # end is what this page waits for, not one that will never come.
+            started = min(started, tasks.folder_sync_asked_at(folder) or started)
     paginator = Paginator(folder.messages.all(), PAGE_SIZE)
     # The sync keeps the folder's count: no COUNT(*) over a large folder on every page.
     paginator.count = folder.total

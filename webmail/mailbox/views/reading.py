@@ -7,6 +7,7 @@ Mail content is shown only inside a sandboxed iframe whose document has a policy
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts import dates
 from accounts.http import next_url
@@ -42,6 +44,9 @@ from webmail.protocol.mailservers import MailServerError
 
 # A downloaded or inline-shown part is a document of its own: it may do nothing at all.
 PART_POLICY = {"default-src": [NONE], "sandbox": True, "frame-ancestors": [SELF]}
+# Mail HTML that sets a colour of its own keeps the light page it was written for; the rest (plain
+# text, and HTML without colours) follows the user's light or dark theme.
+OWN_COLOURS = re.compile(r"color\s*:|background|bgcolor\s*=|<font[^>]*\scolor", re.I)
 
 
 def shown_date(parsed: ParsedMessage, zone: ZoneInfo) -> str:
@@ -79,6 +84,7 @@ def _neighbours(folder: Folder, summary: MessageSummary | None) -> dict[str, int
 
 @login_required
 @never_cache
+@vary_on_headers("HX-Request")
 def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse:
     folder, folders = folder_and_siblings(request, folder_id)
     uid = check_uid(uid)
@@ -125,15 +131,20 @@ def message_view(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
             if summary is not None and summary.thread_key
             else 1
         ),
+        # Asked for by the reading pane beside the list (static/js/layout.js): the message alone.
+        "pane": bool(request.htmx),
         **_neighbours(folder, summary),
     }
-    return render_page(request, "webmail/message.html", folder.account, context, folders=folders)
+    template = "webmail/_message.html" if request.htmx else "webmail/message.html"
+    return render_page(request, template, folder.account, context, folders=folders)
 
 
 def body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) -> dict:
     # The body document is mail: it gets nothing but its images and its stylesheet. The iframe
-    # is sandboxed without allow-scripts or allow-same-origin, and this policy sandboxes the
-    # document again should it be opened on its own. Mail keeps inline style="" attributes
+    # is sandboxed without allow-scripts, and this policy sandboxes the document again should it
+    # be opened on its own. allow-same-origin only lets our page measure the document's height
+    # (static/js/layout.js): the document itself can run no script at all, so it can reach
+    # nothing of the page's. Mail keeps inline style="" attributes
     # (filtered by the sanitizer), which need 'unsafe-inline' for styles; that is acceptable
     # here only because this document can run no script at all (default-src 'none').
     cid_prefix = request.build_absolute_uri(reverse("mailbox:message", args=[folder.pk, uid]) + "cid/")
@@ -144,7 +155,7 @@ def body_policy(request: HttpRequest, folder: Folder, uid: int, images: bool) ->
         "frame-ancestors": [SELF],
         "base-uri": [NONE],
         "form-action": [NONE],
-        "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+        "sandbox": ["allow-same-origin", "allow-popups", "allow-popups-to-escape-sandbox"],
     }
 
 
@@ -155,7 +166,7 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
     folder = user_folder(request, folder_id)
     uid = check_uid(uid)
     images = request.GET.get("images") == "1"
-    status, body, error = 200, "", ""
+    status, body, error, themed = 200, "", "", True
     try:
         raw = store.load_raw(folder, uid)
     except MailServerError as exc:
@@ -165,9 +176,16 @@ def message_body(request: HttpRequest, folder_id: int, uid: int) -> HttpResponse
     if raw is not None:
         parsed = read(raw)
         images = images_for(request.user, raw, parsed, None, images).allowed
-        body = body_of(folder, uid, raw, parsed, images).html
+        shown = body_of(folder, uid, raw, parsed, images)
+        body = shown.html
+        themed = not (parsed.html_body and not shown.text_instead and OWN_COLOURS.search(body))
     # The one mark_safe of the mailbox: the sanitizer's output, in this sandboxed document only.
-    context = {"body": mark_safe(body), "error": error}  # noqa: S308
+    context = {
+        "body": mark_safe(body),  # noqa: S308
+        "error": error,
+        "themed": themed,
+        "theme": request.user.theme,
+    }
     response = render(request, "webmail/body.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"
     return csp(body_policy(request, folder, uid, images))(lambda: response)()
