@@ -964,7 +964,11 @@ TRANSLATIONS = {
         "Alle %(counter)s Nachrichten in %(name)s werden endgültig vom Mailserver gelöscht. Das lässt sich "
         "nicht rückgängig machen.",
     ),
-    "Other messages of the folder": "Weitere Nachrichten des Ordners",
+    "Other messages": "Weitere Nachrichten",
+    "Menu": "Menü",
+    "Sign out %(name)s": "%(name)s abmelden",
+    "Choose a folder": "Ordner wählen",
+    "Choose a message to read it here.": "Wählen Sie eine Nachricht, um sie hier zu lesen.",
     "Newer message": "Neuere Nachricht",
     "Older message": "Ältere Nachricht",
     "The formatted version of this message shows nothing readable: its plain-text version is shown instead.": (

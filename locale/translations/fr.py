@@ -962,7 +962,11 @@ TRANSLATIONS = {
         "Les %(counter)s messages de %(name)s sont supprimés définitivement du serveur de messagerie. Cette "
         "action est irréversible.",
     ),
-    "Other messages of the folder": "Autres messages du dossier",
+    "Other messages": "Autres messages",
+    "Menu": "Menu",
+    "Sign out %(name)s": "Se déconnecter (%(name)s)",
+    "Choose a folder": "Choisir un dossier",
+    "Choose a message to read it here.": "Choisissez un message pour le lire ici.",
     "Newer message": "Message plus récent",
     "Older message": "Message plus ancien",
     "The formatted version of this message shows nothing readable: its plain-text version is shown instead.": (
