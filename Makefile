@@ -21,6 +21,7 @@ $(VENV)/.test-deps: requirements.txt requirements-test.txt | $(BIN)/python
 	touch $@ $(VENV)/.run-deps
 
 run: $(VENV)/.run-deps
+	$(MANAGE) compile_translations
 	$(MANAGE) migrate --noinput
 	$(MANAGE) serve --addr $(ADDR)
 
@@ -28,6 +29,7 @@ system-deps:
 	@bash tests/servers/system-deps.sh
 
 test: $(VENV)/.test-deps system-deps
+	$(MANAGE) compile_translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-deps

@@ -7,14 +7,41 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts import twofactor
+from accounts import dates, twofactor
 
 # How often an active session's expiry is pushed forward; writing it on every request would
 # cost a database write per page.
 ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+class UserLanguageMiddleware:
+    """The signed-in user's language and date order, when they chose them in Settings.
+
+    Runs after AuthenticationMiddleware. A user who chose no language, and every signed-out
+    page, keep LocaleMiddleware's choice (the browser's Accept-Language). LocaleMiddleware,
+    which runs outside this one, then writes the language in effect into Content-Language
+    and adds ``Vary: Accept-Language``; reading the session for the user adds ``Vary: Cookie``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = date_order = ""
+        if user is not None and user.is_authenticated:
+            language, date_order = user.language, user.date_format
+        if language and language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        dates.activate(date_order)
+        try:
+            return self.get_response(request)
+        finally:
+            dates.activate("")  # what runs next in this thread (a task run eagerly, say) is nobody's
 
 
 class SessionActivityMiddleware:

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -228,8 +228,10 @@ def preferences(request: SignedInRequest) -> HttpResponse:
     form = PreferencesForm(request.POST, instance=User.objects.get(pk=request.user.pk))
     if not form.is_valid():
         return _settings_page(request, form, status=400)
-    form.save()
-    messages.success(request, _("Your preferences are saved."))
+    user = form.save()
+    # Said in the language the next page is in: the one just chosen, or still the browser's.
+    with translation.override(user.language or translation.get_language_from_request(request)):
+        messages.success(request, _("Your preferences are saved."))
     return redirect(reverse("accounts:settings") + "#preferences")
 
 

@@ -29,11 +29,12 @@ from email.utils import getaddresses, parsedate_to_datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from inscriptis import get_text
 
+from accounts import dates
 from accounts.models import Identity
 from outbox import richtext
 from outbox.compose import MAX_REFERENCES_LENGTH, MESSAGE_ID, Attachment, Mailbox, guess_content_type
@@ -223,7 +224,7 @@ def identity_for(original: Original, identities: Sequence[Identity]) -> Identity
 def _when(original: Original, zone: ZoneInfo) -> str:
     if original.date is None:
         return _("an unknown date")
-    return formats.date_format(timezone.localtime(original.date, zone), "DATETIME_FORMAT")
+    return dates.shown(timezone.localtime(original.date, zone), "DATETIME_FORMAT")
 
 
 def _who(pairs: list[tuple[str, str]]) -> str:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import dates
 from accounts.models import User
 from outbox import delivery, tasks
 from outbox.compose import (
@@ -49,7 +50,7 @@ def check_rate(user: User, now: datetime) -> None:
             retry_at = timezone.localtime(oldest_counted + window, user.zone)
             raise SendRefused(
                 _("You have reached the sending limit. You can send again at %(time)s.")
-                % {"time": retry_at.strftime("%Y-%m-%d %H:%M %Z")}
+                % {"time": f"{dates.shown(retry_at, 'SHORT_DATETIME_FORMAT')} {retry_at.strftime('%Z')}"}
             )
 
 

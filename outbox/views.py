@@ -19,8 +19,10 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts import dates
 from accounts.http import HtmxRequest, SignedInRequest
 from outbox import delivery, draft_views, drafts, sending, tasks
+from outbox.delivery.outcomes import WORKER_NOTES
 from outbox.models import (
     MessageState,
     OutgoingMessage,
@@ -78,11 +80,11 @@ def _get_message_for_user(request: SignedInRequest, message_id) -> OutgoingMessa
 
 
 def _clock(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
-    """HH:MM in the user's zone; with the date when it is not today."""
+    """HH:MM in the user's zone; with the date (in the user's date order) when it is not today."""
     local = timezone.localtime(moment, zone)
     if local.date() == timezone.localtime(now, zone).date():
         return local.strftime("%H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
+    return f"{dates.shown(local.date(), 'SHORT_DATE_FORMAT')} {local.strftime('%H:%M')}"
 
 
 def reply_text(recipient: Recipient) -> str:
@@ -95,6 +97,15 @@ def reply_text(recipient: Recipient) -> str:
     if recipient.reply:
         parts.append(recipient.reply)
     return " ".join(parts)
+
+
+def worker_note(text: str) -> str:
+    """A note the worker stored (``delivery.outcomes.WORKER_NOTES``, in English, with the
+    server's words after it in brackets, if any) in the reader's language."""
+    for note in WORKER_NOTES:
+        if text == note or text.startswith(f"{note} ("):
+            return _(note) + text[len(note) :]
+    return text
 
 
 def recipient_words(recipient: Recipient) -> str:
@@ -132,7 +143,7 @@ def status_text(message: OutgoingMessage, recipients: list[Recipient], zone: Zon
         return _("sent to %(sent)d of %(total)d") % {"sent": taken, "total": len(recipients)}
     if state == MessageState.FAILED:
         rejected = next((r for r in recipients if r.state == RecipientState.REJECTED), None)
-        reason = reply_text(rejected) if rejected is not None else message.last_error
+        reason = reply_text(rejected) if rejected is not None else worker_note(message.last_error)
         return _("failed: %(reason)s") % {"reason": reason} if reason else _("failed")
     labels: dict[str, str] = {
         MessageState.HELD: _("held"),
@@ -205,6 +216,7 @@ def detail(request: SignedInRequest, message_id) -> HttpResponse:
         "recipient_rows": [(recipient, recipient_words(recipient)) for recipient in recipients],
         "status_text": status_text(message, recipients, zone, now),
         "status_class": status_class(message, recipients),
+        "last_error": worker_note(message.last_error),
         "undo_window": in_undo_window(message, now),
         "can_resend": message.can_resend,
         "attempts": message.delivery_attempts.select_related("recipient"),

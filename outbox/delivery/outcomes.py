@@ -14,14 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from outbox.models import MessageState, RecipientState, SentCopy
 from webmail.protocol import smtp
 
-UNCERTAIN_TEXT = (
+# The worker's own sentences are stored in English and translated where they are shown, in the
+# reader's language (outbox.views.worker_note); a server's words are shown as they came.
+UNCERTAIN_TEXT = gettext_noop(
     "The worker stopped after the message was sent and before the server's answer was recorded: "
     "it may or may not have been delivered. It will not be resent unless you ask."
 )
+HELD_TEXT = gettext_noop("sending is held for this account")
+NOT_YOURS_TEXT = gettext_noop("the sender is not one of your addresses")
+WORKER_NOTES = (UNCERTAIN_TEXT, HELD_TEXT, NOT_YOURS_TEXT)
 
 
 @dataclass(frozen=True)
@@ -197,14 +203,12 @@ def attempt_records(outcome: EnvelopeOutcome, attempt: int) -> list[AttemptRecor
 
 def held(envelope: smtp.Envelope) -> EnvelopeOutcome:
     """The account's SMTP password was refused: its mail waits for a new one."""
-    return EnvelopeOutcome(envelope.message_id, state=MessageState.HELD, error="sending is held for this account")
+    return EnvelopeOutcome(envelope.message_id, state=MessageState.HELD, error=HELD_TEXT)
 
 
 def refused(envelope: smtp.Envelope) -> EnvelopeOutcome:
     """The sender is no longer one of the account's identities."""
-    return EnvelopeOutcome(
-        envelope.message_id, state=MessageState.FAILED, error="the sender is not one of your addresses"
-    )
+    return EnvelopeOutcome(envelope.message_id, state=MessageState.FAILED, error=NOT_YOURS_TEXT)
 
 
 def connection_failed(envelope: smtp.Envelope, error: str, now: datetime) -> EnvelopeOutcome:

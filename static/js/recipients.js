@@ -9,8 +9,8 @@
   const form = document.querySelector("form[data-recipients-url]");
   if (!form) return;
   const url = form.dataset.recipientsUrl;
-  const t = window.gettext || ((text) => text);
-  const format = window.interpolate || ((text, values) => text.replace(/%\((\w+)\)s/g, (_m, key) => values[key]));
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate || ((text, values) => text.replace(/%\((\w+)\)s/g, (_m, key) => values[key]));
   const fields = ["to", "cc", "bcc"].map((name) => form.elements.namedItem(name)).filter((input) => input instanceof HTMLInputElement);
   let counter = 0;
 
@@ -37,8 +37,12 @@
     return { pieces: pieces.map((p) => p.trim()).filter(Boolean), rest: current };
   };
 
-  const ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-  const QUOTED = /^"([^"\\\r\n]|\\.)*"$/;
+  // Built from strings: gettext's extractor misreads a quote or backtick inside a regex literal.
+  const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+  const ATOM = new RegExp("^" + ATEXT + "(\\." + ATEXT + ")*$");
+  const QUOTED = new RegExp('^"([^"\\\\\\r\\n]|\\\\.)*"$');
+  const NEEDS_QUOTES = new RegExp('[()<>[\\]:;@\\\\,."]');
+  const QUOTE_ME = new RegExp('(["\\\\])', "g");
   const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
   const asciiDomain = (domain) => {
@@ -58,24 +62,24 @@
       address = angled[2].trim();
       if (name.startsWith('"') && name.endsWith('"') && name.length > 1) name = name.slice(1, -1).replace(/\\(.)/g, "$1");
     } else if (/[<>]/.test(text)) {
-      return { name, address, error: t("Put the address between < and >, like Ann <ann@example.org>.") };
+      return { name, address, error: gettext("Put the address between < and >, like Ann <ann@example.org>.") };
     }
     const at = address.lastIndexOf("@");
-    if (at < 0) return { name, address, error: format(t("%(address)s has no @."), { address }, true) };
+    if (at < 0) return { name, address, error: interpolate(gettext("%(address)s has no @."), { address }, true) };
     const local = address.slice(0, at), domain = address.slice(at + 1);
-    if (!local) return { name, address, error: format(t("%(address)s has nothing before the @."), { address }, true) };
-    if (!domain) return { name, address, error: format(t("%(address)s has no domain after the @."), { address }, true) };
+    if (!local) return { name, address, error: interpolate(gettext("%(address)s has nothing before the @."), { address }, true) };
+    if (!domain) return { name, address, error: interpolate(gettext("%(address)s has no domain after the @."), { address }, true) };
     if (/[^\x00-\x7f]/.test(local)) {
       return {
         name, address,
-        error: format(t("%(address)s needs SMTPUTF8 (non-ASCII letters before the @). This webmail cannot send to such addresses yet."), { address }, true),
+        error: interpolate(gettext("%(address)s needs SMTPUTF8 (non-ASCII letters before the @). This webmail cannot send to such addresses yet."), { address }, true),
       };
     }
-    if (!ATOM.test(local) && !QUOTED.test(local)) return { name, address, error: format(t("%(address)s is not a valid email address."), { address }, true) };
+    if (!ATOM.test(local) && !QUOTED.test(local)) return { name, address, error: interpolate(gettext("%(address)s is not a valid email address."), { address }, true) };
     const ascii = asciiDomain(domain);
     const labels = ascii.split(".");
     if (!ascii || labels.length < 2 || !labels.every((label) => LABEL.test(label)) || /^\d+$/.test(labels.at(-1))) {
-      return { name, address, error: format(t("%(address)s: the domain is not valid."), { address }, true) };
+      return { name, address, error: interpolate(gettext("%(address)s: the domain is not valid."), { address }, true) };
     }
     return { name, address, error: "" };
   };
@@ -83,7 +87,7 @@
   // "Name <address>" with the name quoted when it needs to be.
   const headerValue = (name, address) => {
     if (!name) return address;
-    const quoted = /[()<>[\]:;@\\,."]/.test(name) ? `"${name.replace(/(["\\])/g, "\\$1")}"` : name;
+    const quoted = NEEDS_QUOTES.test(name) ? `"${name.replace(QUOTE_ME, "\\$1")}"` : name;
     return `${quoted} <${address}>`;
   };
 
@@ -124,7 +128,7 @@
     }
     // Names here and on the chips come from their text, never aria-label: a label's text (To,
     // Cc) must name its field alone.
-    options.setAttribute("aria-label", t("Suggestions"));
+    options.setAttribute("aria-label", gettext("Suggestions"));
     if (input.name === "cc") entry.setAttribute("aria-keyshortcuts", "Control+Shift+C Meta+Shift+C");
     if (input.name === "bcc") entry.setAttribute("aria-keyshortcuts", "Control+Shift+B Meta+Shift+B");
 
@@ -158,7 +162,7 @@
       cross.textContent = "×";
       const removeText = document.createElement("span");
       removeText.className = "visually-hidden";
-      removeText.textContent = format(t("Remove %(recipient)s"), { recipient: chip.dataset.value }, true);
+      removeText.textContent = interpolate(gettext("Remove %(recipient)s"), { recipient: chip.dataset.value }, true);
       remove.append(cross, removeText);
       chip.append(shown, remove);
       if (error) {

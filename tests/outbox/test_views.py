@@ -251,6 +251,7 @@ def test_the_hourly_limit_refuses_the_next_message_and_says_when(writer_client, 
 
 def test_send_later_is_read_in_the_users_time_zone(writer_client, writer):
     writer.time_zone = "Asia/Tokyo"
+    writer.date_format = "iso"  # the page's date in the order the form takes it
     writer.save()
     tokyo = ZoneInfo("Asia/Tokyo")
     day = timezone.localtime(timezone.now(), tokyo).date() + timedelta(days=1)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite drives: Dovecot (IMAP, and LMTP for Postfix to
-# deliver into), Postfix (end-to-end submission tests), Chromium (browser tests) and Redis
-# (a private broker for the tests that kill it).
+# deliver into), Postfix (end-to-end submission tests), Chromium (browser tests), Redis
+# (a private broker for the tests that kill it), and GNU gettext (makemessages, which the test of
+# the translation catalogues runs, and msgfmt).
 # The tests run their own private Dovecot and Postfix; the system-wide services stay stopped.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v /usr/sbin/dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
 command -v /usr/sbin/postfix >/dev/null 2>&1 || missing+=(postfix)
 command -v /usr/bin/chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

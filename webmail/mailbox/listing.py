@@ -45,6 +45,7 @@ from django.utils.safestring import SafeData, SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts import dates
 from webmail.mailbox.models import Folder, MessageSummary
 
 # What the list reads of a row (not the References, Cc or Message-ID it does not show).
@@ -104,7 +105,7 @@ class Dates:
         pieces = self._formats.get(name)
         if pieces is None:
             pieces = []
-            for i, piece in enumerate(re_formatchars.split(str(get_format(name)))):
+            for i, piece in enumerate(re_formatchars.split(str(get_format(dates.pattern(name))))):
                 if i % 2:
                     pieces.append((piece, "day" if piece in _DAY else "clock" if piece in _CLOCK else "each"))
                 elif piece:

@@ -110,6 +110,7 @@ def folder_name_problem(name: str, delimiter: str) -> str | None:
             "delimiter": delimiter
         }
     if "%" in name or "*" in name:
+        # Translators: xgettext:no-python-format (the % is a character here, not a placeholder)
         return _("A folder name cannot contain % or *.")
     return None
 

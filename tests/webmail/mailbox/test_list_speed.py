@@ -243,7 +243,8 @@ def test_the_sidebar_links_and_counts_come_from_the_view(account, lister):
     html = lister.get(reverse("mailbox:folder", args=[inbox.pk])).content.decode()
     sidebar = html[html.index('class="plain folder-list"') : html.index("Manage folders")]
     url = reverse("mailbox:folder", args=[inbox.pk])
-    assert f'<a href="{url}" data-folder="{inbox.pk}" data-inbox data-special-use="inbox" aria-current="page">' in sidebar
+    link = f'<a href="{url}" data-folder="{inbox.pk}" data-inbox data-special-use="inbox" aria-current="page">'
+    assert link in sidebar
     assert '<img class="folder-icon" src="/static/img/mail/inbox.svg"' in sidebar
     assert '<img class="folder-icon" src="/static/img/mail/folder.svg"' in sidebar
     assert '<span class="count" title="2 unread messages">2</span>' in sidebar

@@ -18,13 +18,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts import dates
 from accounts.http import next_url, own_account
 from accounts.models import MailAccount
 from webmail.mailbox import listing, live, store, tasks
@@ -222,7 +222,7 @@ def thread(request: HttpRequest, folder_id: int, summary_id: int) -> HttpRespons
     zone = request.user.zone
     for row in rows:
         row.shown_date = (
-            date_format(timezone.localtime(row.date, zone), "DATETIME_FORMAT") if row.date else _("no date")
+            dates.shown(timezone.localtime(row.date, zone), "DATETIME_FORMAT") if row.date else _("no date")
         )
     context = {"folder": folder, "summary": summary, "thread": rows, "error": error}
     return render_page(request, "webmail/thread.html", folder.account, context, status=502 if error else 200)

@@ -62,7 +62,11 @@ def protected(folder: Folder) -> bool:
 
 
 def label(folder: Folder) -> str:
-    return _("Inbox") if folder.special_use == SpecialUse.INBOX else getattr(folder, "leaf", "") or folder.name
+    """The folder's name in the sidebar and its page: a special folder (Inbox, Sent, Junk...) by
+    its role, in the reader's language, as mail clients show them; any other by its own name."""
+    if folder.special_use and folder.special_use in SpecialUse.values:
+        return str(SpecialUse(folder.special_use).label)
+    return getattr(folder, "leaf", "") or folder.name
 
 
 def render_page(

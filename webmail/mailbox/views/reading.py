@@ -23,7 +23,6 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts import dates
 from accounts.http import next_url
 from accounts.middleware import second_factor_exempt
 from webmail.mailbox import store, tokens
@@ -53,7 +53,7 @@ def shown_date(parsed: ParsedMessage, zone: ZoneInfo) -> str:
     if parsed.date is None:
         return _("no date")
     moment = parsed.date if timezone.is_aware(parsed.date) else parsed.date.replace(tzinfo=UTC)
-    return date_format(timezone.localtime(moment, zone), "DATETIME_FORMAT")
+    return dates.shown(timezone.localtime(moment, zone), "DATETIME_FORMAT")
 
 
 def _neighbours(folder: Folder, summary: MessageSummary | None) -> dict[str, int | None]:
