@@ -84,6 +84,11 @@ def test_the_list_a_message_the_composer_and_settings_fit_the_screen(page, live_
             expect(first).to_contain_text("Lunch on Friday?")
             box = first.bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"first row below the fold: {box}"
+            # Under the subject, the first words of the text: one line, however long the text.
+            preview = first.locator(".preview")
+            expect(preview).to_have_text("Hi Rita, Shall we try the new place on the corner? I can book for 12:30. Ann")
+            line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.preview')).lineHeight)")
+            assert preview.bounding_box()["height"] <= line + 1, "the preview takes more than a line"
         shoot(page, tmp_path, f"{device}-{name}")
         assert sideways(page) == 0, f"{name} scrolls sideways at {width} px"
         if device == "phone":

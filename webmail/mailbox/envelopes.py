@@ -13,6 +13,7 @@ from django.utils import timezone
 from webmail.protocol import dsn, headers, imap
 
 _HEADER_KEY = b"BODY[HEADER.FIELDS (REFERENCES CONTENT-TYPE)]"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|tr|rif|antw)\s*(\[\d+\])?\s*:\s*)+", re.I)
 
 
@@ -62,6 +63,7 @@ def summary_fields(data: dict) -> dict:
         "references": references[:10000],
         "has_attachments": content_type.startswith("multipart/mixed"),
         "is_report": dsn.is_report(content_type),
+        "preview": preview_text(data.get(b"PREVIEW")),
     }
     if envelope is not None:
         from_name, from_address = _address(envelope.from_[0]) if envelope.from_ else ("", "")
@@ -82,6 +84,16 @@ def summary_fields(data: dict) -> dict:
         fields.get("message_id", ""), fields.get("in_reply_to", ""), references, fields.get("subject", "")
     )
     return fields
+
+
+def preview_text(value: object) -> str:
+    """FETCH PREVIEW's answer (RFC 8970: at most 256 characters of UTF-8 text, or NIL) as one
+    line of at most 200 characters, without control characters."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return ""
+    return " ".join(_CONTROL.sub(" ", value).split())[:200]
 
 
 def _header_fields(raw: bytes) -> tuple[str, str]:

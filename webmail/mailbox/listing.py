@@ -62,6 +62,7 @@ LIST_FIELDS = (
     "date",
     "has_attachments",
     "thread_key",
+    "preview",
 )
 
 # From how many rows above a page on its first row is looked up first (below, OFFSET is as quick).
@@ -241,13 +242,15 @@ class RowMarkup:
             )
         else:
             when = _html('<span class="muted">{}</span>', row.when)
+        preview = _html('<span class="preview">{}</span>', row.preview) if row.preview else SafeString("")
         cells = _html(
-            '<td class="who">{}</td>\n  <td class="subject">\n    <a href="{}">{}</a>\n    {}\n  </td>\n'
+            '<td class="who">{}</td>\n  <td class="subject">\n    <a href="{}">{}</a>\n    {}{}\n  </td>\n'
             '  {}\n  <td class="when">{}</td>\n</tr>',
             row.who,
             self.message_url(row.folder_id, row.uid),
             subject,
             thread,
+            preview,
             self.clips[bool(row.has_attachments)],
             when,
         )

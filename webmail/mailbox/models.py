@@ -77,6 +77,8 @@ class MessageSummary(models.Model):
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)
     thread_key = models.CharField(max_length=255, blank=True, db_index=True)
+    # The first words of the text, as the server makes them (FETCH PREVIEW, RFC 8970), for the list.
+    preview = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-date", "-uid"]

@@ -45,6 +45,8 @@ ENVELOPE_ITEMS = [
     b"ENVELOPE",
     b"BODY.PEEK[HEADER.FIELDS (REFERENCES CONTENT-TYPE)]",
 ]
+# RFC 8970: the server's own preview of the text (Dovecot keeps it in its cache), where offered.
+PREVIEW_ITEM = b"PREVIEW"
 FLAG_NAMES = ["seen", "flagged", "answered", "draft", "deleted"]
 _SYSTEM_FLAGS = (b"\\seen", b"\\flagged", b"\\answered", b"\\draft", b"\\deleted")
 _SPECIAL = {
@@ -255,7 +257,7 @@ def _first_sync(client: IMAPClient, folder: Folder, exists: int, uidnext: int | 
         return
     # The newest HEAD_SIZE by sequence number: the first page, before anything else.
     first = max(1, exists - HEAD_SIZE + 1)
-    by_uid = resync.fetch_sequence_range(client, first, exists, ENVELOPE_ITEMS)
+    by_uid = resync.fetch_sequence_range(client, first, exists, envelope_items(client))
     _store(folder, by_uid, client)
     folder.backfill_below = min(by_uid, default=None) if first > 1 else None
     folder.synced_at = timezone.now()
@@ -294,6 +296,11 @@ def _new_messages(client: IMAPClient, folder: Folder, uidnext: int | None) -> in
     return _fetch_and_store(client, folder, ranges)
 
 
+def envelope_items(client: IMAPClient) -> list[bytes]:
+    """What a message's row is made of; with its preview where the server offers PREVIEW."""
+    return [*ENVELOPE_ITEMS, PREVIEW_ITEM] if PREVIEW_ITEM in client.capabilities() else ENVELOPE_ITEMS
+
+
 def _uid_ranges(uids: list[int]) -> list[tuple[int, int]]:
     """Sorted UIDs (either way) in CHUNK-sized runs as (lowest, highest): each a short UID FETCH
     range rather than a list of 2000 UIDs, which fetches no other message as the list came
@@ -312,10 +319,11 @@ def _fetch_and_store(client: IMAPClient, folder: Folder, ranges: list[tuple[int,
     stored = 0
     if not ranges:
         return stored
+    items = envelope_items(client)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-fetch") as pool:
 
         def fetch(index: int) -> Future:
-            return pool.submit(resync.fetch_uid_range, client, *ranges[index], ENVELOPE_ITEMS)
+            return pool.submit(resync.fetch_uid_range, client, *ranges[index], items)
 
         pending = fetch(0)
         for index, (low, _high) in enumerate(ranges):

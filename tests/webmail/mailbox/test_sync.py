@@ -189,3 +189,25 @@ def test_a_delivery_report_among_older_mail_is_read_while_the_next_chunk_is_fetc
     assert uids(folder) == sorted(delivered.values())
     assert f"delivery report {delivered[6]} in INBOX" in caplog.text
     assert folder.messages.get(uid=delivered[6]).subject == "Undelivered Mail"
+
+
+def test_each_row_keeps_the_servers_preview_of_the_text(reader, dovecot, monkeypatch):
+    html = (
+        "From: Ann <ann@example.test>\r\nTo: rita@example.test\r\nSubject: Rich\r\n"
+        "Message-ID: <rich@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        "<html><head><style>p{color:red}</style></head><body><p>Quarterly <b>numbers</b>\r\n"
+        "are in:\u202e evil</p></body></html>\r\n"
+    ).encode()
+    dovecot.deliver(reader.user.email, make_message(1))
+    dovecot.deliver(reader.user.email, html)
+    folder = sync_inbox(reader)
+    previews = dict(folder.messages.values_list("subject", "preview"))
+    assert previews["Message 1"] == "Body of message 1."
+    assert previews["Rich"].startswith("Quarterly numbers are in:")  # tags gone, one line
+    assert "\u202e" not in previews["Rich"]  # no direction override reaches the list
+
+    # A server without PREVIEW: rows as before, with no preview.
+    monkeypatch.setattr(sync, "PREVIEW_ITEM", b"X-NO-SUCH-CAPABILITY")
+    dovecot.deliver(reader.user.email, make_message(3))
+    folder = sync_inbox(reader)
+    assert folder.messages.get(subject="Message 3").preview == ""
