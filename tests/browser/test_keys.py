@@ -153,3 +153,23 @@ def test_the_folder_picker_filters_and_moves_and_typing_stays_typing(page, inbox
         page.keyboard.press("g")
         page.keyboard.press("s")
     expect(page.get_by_role("heading", name="Sent")).to_be_visible()
+
+
+def test_the_keys_act_on_search_results_from_several_folders(page, inbox, dovecot, reader):
+    archived = deliver_all(
+        dovecot, reader.user.email, [make_message(9, subject="Message 9 archived")], folder="Archive"
+    )
+    folder = Folder.objects.get(account=reader, name="INBOX")
+    search = reverse("mailbox:search", args=[folder.pk]) + "?q=Message&scope=all"
+    page.goto(search)  # Archive was never opened: this search has it synced, for the next one
+    page.goto(search)
+    expect(page.locator(".message-table tbody tr")).to_have_count(6)
+    page.keyboard.press("j")  # Message 9, the newest, in Archive
+    expect(cursor(page)).to_contain_text("Message 9 archived")
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    press(page, "s", "2 messages flagged.")
+    assert b"\\Flagged" in server_flags(dovecot, reader.user.email, "Archive")[archived[0]]
+    assert b"\\Flagged" in flags(dovecot, reader, inbox["Message 5"])
+    assert b"\\Flagged" not in flags(dovecot, reader, inbox["Message 4"])

@@ -257,9 +257,23 @@ class RowMarkup:
         row.row = _html('<tr class="{}">\n  {}\n  {}\n  {}', css, pick, mark, cells)
         if not found:
             return
-        row.row_plain = _html('<tr class="{}">\n  {}\n  {}', css, mark, cells)
+        # Search results come from several folders: each checkbox names its folder too.
+        pick = _html(
+            '<td class="pick"><input type="checkbox" name="uid" value="{}:{}" id="pick-{}-{}" aria-label="{}"></td>',
+            row.folder_id,
+            row.uid,
+            row.folder_id,
+            row.uid,
+            self.select % {"subject": subject},
+        )
+        row.row_plain = _html('<tr class="{}">\n  {}\n  {}\n  {}', css, pick, mark, cells)
         row.row_in_folder = _html(
-            '<tr class="{}">\n  {}\n  <td class="in-folder">{}</td>\n  {}', css, mark, row.folder.name, cells
+            '<tr class="{}">\n  {}\n  {}\n  <td class="in-folder">{}</td>\n  {}',
+            css,
+            pick,
+            mark,
+            row.folder.name,
+            cells,
         )
 
     def in_conversation(self, size: int) -> str:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:folder_id>/", lists.folder_view, name="folder"),
     path("<int:folder_id>/actions/", lists.bulk, name="bulk"),
     path("<int:folder_id>/search/", lists.search, name="search"),
+    path("<int:folder_id>/search/actions/", lists.search_bulk, name="search_bulk"),
     path("<int:folder_id>/rename/", folders.folder_rename, name="folder_rename"),
     path("<int:folder_id>/delete/", folders.folder_delete, name="folder_delete"),
     path("<int:folder_id>/empty/", tools.empty, name="empty"),

@@ -49,9 +49,13 @@ def rows(account) -> list[MessageSummary]:
     archive = cached_folder(account, HOSTILE_FOLDER, SpecialUse.ARCHIVE)
     now = timezone.now()
     cached_message(inbox, 1, seen=False, flagged=True, has_attachments=True, thread_key="<t@x>", date=now)
-    cached_message(inbox, 2, subject=HOSTILE_SUBJECT, from_name=HOSTILE_SENDER, thread_key="<t@x>")
+    cached_message(
+        inbox, 2, subject=HOSTILE_SUBJECT, from_name=HOSTILE_SENDER, thread_key="<t@x>", preview="<b>&amp; {{ m }}"
+    )
     cached_message(inbox, 3, subject="", from_name="", from_address="", date=None, flagged=True)
-    cached_message(inbox, 4, subject="Größe & Übergröße — “quoted”", from_name="Zoë Müller", has_attachments=True)
+    cached_message(
+        inbox, 4, subject="Größe & Übergröße — “quoted”", from_name="Zoë Müller", has_attachments=True, preview="Grüße"
+    )
     cached_message(inbox, 5, subject="{0} %(subject)s {{ m }}", from_name="", from_address="bare@example.test")
     cached_message(archive, 6, thread_key="<t@x>", date=now - timedelta(days=400), seen=False)
     cached_message(archive, 7, subject="会議", date=datetime(2026, 7, 4, 3, 59, 59, 123456, tzinfo=UTC), flagged=True)

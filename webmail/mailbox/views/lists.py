@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -184,6 +184,57 @@ def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
         messages.success(request, _done(action, outcome))
         if outcome.target is not None and outcome.target.synced_at is None:
             tasks.publish_folder_sync(outcome.target)
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def search_bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
+    """The bulk actions on search results, whose rows come from any folder of the account: each
+    ``uid`` is "folder:uid", and each folder's messages get the action as its own list would
+    give it (the same form fields as ``bulk``, so the keys and drag and drop work here too)."""
+    folder = user_folder(request, folder_id)
+    back = next_url(request, reverse("mailbox:search", args=[folder.pk]))
+    action = request.POST.get("action", "")
+    if action not in store.ACTIONS:
+        return HttpResponseBadRequest(_("Unknown action."))
+    try:
+        picked = [value.split(":", 1) for value in request.POST.getlist("uid")]
+        by_folder: dict[int, set[int]] = {}
+        for folder_part, uid_part in picked:
+            by_folder.setdefault(int(folder_part), set()).add(int(uid_part))
+        target = int(request.POST["target"]) if action == "move" and request.POST.get("target") else None
+    except ValueError:
+        return HttpResponseBadRequest(_("Bad message selection."))
+    uids = [uid for chosen in by_folder.values() for uid in chosen]
+    if not all(imap.is_uid(uid) for uid in uids) or len(uids) > MAX_BULK:
+        return HttpResponseBadRequest(_("Bad message selection."))
+    if not uids:
+        messages.warning(request, _("Select at least one message first."))
+        return redirect(back)
+    sources = Folder.objects.select_related("account").filter(account=folder.account, pk__in=by_folder)
+    if len(sources) != len(by_folder):
+        raise Http404  # a folder of another account, or none at all
+    done: dict[int | None, tuple[int, Folder | None]] = {}  # by target: how many went there
+    refusals = []
+    for source in sources:
+        try:
+            outcome = store.apply_action(source, action, sorted(by_folder[source.pk]), target)
+        except store.ActionRefused as exc:
+            refusals.append(str(exc))
+            continue
+        except MailServerError as exc:
+            messages.error(request, server_problem(exc))
+            break
+        key = outcome.target.pk if outcome.target is not None else None
+        count = done.get(key, (0, None))[0] + outcome.count
+        done[key] = (count, outcome.target)
+    for count, moved_to in done.values():
+        messages.success(request, _done(action, store.ActionResult(count, moved_to)))
+        if moved_to is not None and moved_to.synced_at is None:
+            tasks.publish_folder_sync(moved_to)
+    for refusal in dict.fromkeys(refusals):
+        messages.error(request, refusal)
     return redirect(back)
 
 
