@@ -191,6 +191,7 @@ class RowMarkup:
         }
         self.no_subject = _("(no subject)")
         self.select = _("Select “%(subject)s”")
+        self.preserve, self.no_preserve = SafeString(' hx-preserve="true"'), SafeString("")
         self.show_thread = _("Show the conversation")
         self._message_urls: dict[int, Callable[[int], str]] = {}
         self._thread_urls: dict[int, Callable[[int], str]] = {}
@@ -215,13 +216,7 @@ class RowMarkup:
         ``_decorate``)."""
         subject = row.subject or self.no_subject
         css = self.classes[(bool(row.seen), bool(row.flagged))]
-        pick = _html(
-            '<td class="pick"><input type="checkbox" name="uid" value="{}" id="pick-{}" hx-preserve="true" '
-            'aria-label="{}"></td>',
-            row.uid,
-            row.uid,
-            self.select % {"subject": subject},
-        )
+        pick = self.pick(row, subject, in_search=False)
         mark = self.marks[(bool(row.seen), bool(row.flagged))]
         if row.thread_size > 1:
             thread = _html(
@@ -257,15 +252,7 @@ class RowMarkup:
         row.row = _html('<tr class="{}">\n  {}\n  {}\n  {}', css, pick, mark, cells)
         if not found:
             return
-        # Search results come from several folders: each checkbox names its folder too.
-        pick = _html(
-            '<td class="pick"><input type="checkbox" name="uid" value="{}:{}" id="pick-{}-{}" aria-label="{}"></td>',
-            row.folder_id,
-            row.uid,
-            row.folder_id,
-            row.uid,
-            self.select % {"subject": subject},
-        )
+        pick = self.pick(row, subject, in_search=True)
         row.row_plain = _html('<tr class="{}">\n  {}\n  {}\n  {}', css, pick, mark, cells)
         row.row_in_folder = _html(
             '<tr class="{}">\n  {}\n  {}\n  <td class="in-folder">{}</td>\n  {}',
@@ -274,6 +261,18 @@ class RowMarkup:
             mark,
             row.folder.name,
             cells,
+        )
+
+    def pick(self, row: MessageSummary | Row, subject: str, *, in_search: bool) -> SafeString:
+        """The row's checkbox: its UID in a folder's list; "folder:uid" in search results, which
+        come from several folders (and are not swapped by live updates: no hx-preserve)."""
+        name = f"{row.folder_id}:{row.uid}" if in_search else str(row.uid)
+        return _html(
+            '<td class="pick"><input type="checkbox" name="uid" value="{}" id="pick-{}"{} aria-label="{}"></td>',
+            name,
+            name.replace(":", "-"),
+            self.no_preserve if in_search else self.preserve,
+            self.select % {"subject": subject},
         )
 
     def in_conversation(self, size: int) -> str:
