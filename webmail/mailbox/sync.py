@@ -46,7 +46,11 @@ ENVELOPE_ITEMS = [
     b"BODY.PEEK[HEADER.FIELDS (REFERENCES CONTENT-TYPE)]",
 ]
 # RFC 8970: the server's own preview of the text (Dovecot keeps it in its cache), where offered.
+# Made for the newest page and for new mail; older mail filled in by the backfill gets it LAZY
+# (only where the server has it already): making one reads the message's body, which made a
+# first sync of 10,000 messages a fifth slower.
 PREVIEW_ITEM = b"PREVIEW"
+LAZY_PREVIEW = b"PREVIEW (LAZY)"
 FLAG_NAMES = ["seen", "flagged", "answered", "draft", "deleted"]
 _SYSTEM_FLAGS = (b"\\seen", b"\\flagged", b"\\answered", b"\\draft", b"\\deleted")
 _SPECIAL = {
@@ -279,7 +283,7 @@ def _backfill(client: IMAPClient, folder: Folder, chunks: int | None) -> None:
         folder.backfill_below = low if index + 1 < len(ranges) else None
         folder.save(update_fields=["backfill_below"])
 
-    _fetch_and_store(client, folder, todo, done)
+    _fetch_and_store(client, folder, todo, done, lazy_preview=True)
     if not ranges:
         folder.backfill_below = None
 
@@ -296,9 +300,11 @@ def _new_messages(client: IMAPClient, folder: Folder, uidnext: int | None) -> in
     return _fetch_and_store(client, folder, ranges)
 
 
-def envelope_items(client: IMAPClient) -> list[bytes]:
+def envelope_items(client: IMAPClient, *, lazy_preview: bool = False) -> list[bytes]:
     """What a message's row is made of; with its preview where the server offers PREVIEW."""
-    return [*ENVELOPE_ITEMS, PREVIEW_ITEM] if PREVIEW_ITEM in client.capabilities() else ENVELOPE_ITEMS
+    if PREVIEW_ITEM not in client.capabilities():
+        return ENVELOPE_ITEMS
+    return [*ENVELOPE_ITEMS, LAZY_PREVIEW if lazy_preview else PREVIEW_ITEM]
 
 
 def _uid_ranges(uids: list[int]) -> list[tuple[int, int]]:
@@ -308,7 +314,9 @@ def _uid_ranges(uids: list[int]) -> list[tuple[int, int]]:
     return [(min(run[0], run[-1]), max(run[0], run[-1])) for run in _chunks(uids, CHUNK)]
 
 
-def _fetch_and_store(client: IMAPClient, folder: Folder, ranges: list[tuple[int, int]], done=None) -> int:
+def _fetch_and_store(
+    client: IMAPClient, folder: Folder, ranges: list[tuple[int, int]], done=None, *, lazy_preview: bool = False
+) -> int:
     """Fetch and store the envelopes of each UID range, calling ``done(low, index)`` after each;
     returns how many there were.
 
@@ -319,7 +327,7 @@ def _fetch_and_store(client: IMAPClient, folder: Folder, ranges: list[tuple[int,
     stored = 0
     if not ranges:
         return stored
-    items = envelope_items(client)
+    items = envelope_items(client, lazy_preview=lazy_preview)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-fetch") as pool:
 
         def fetch(index: int) -> Future:
