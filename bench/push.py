@@ -113,9 +113,11 @@ class PushBench(MailboxSetup):
         )
 
     def wait_for_news(self, held: Any) -> None:
+        from webmail.mailbox.watcher import is_change
+
         give_up = time.monotonic() + 15
         while time.monotonic() < give_up:
-            if any(len(r) > 1 and r[1] in (b"EXISTS", b"FETCH") for r in held.idle_check(timeout=0.2)):
+            if any(is_change(response) for response in held.idle_check(timeout=0.2)):
                 return
         raise BenchError("IDLE reported nothing within 15 s")
 

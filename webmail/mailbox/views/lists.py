@@ -160,48 +160,29 @@ def folder_view(request: HttpRequest, folder_id: int) -> HttpResponse:
 @login_required
 def bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
     folder = user_folder(request, folder_id)
-    back = next_url(request, reverse("mailbox:folder", args=[folder.pk]))
-    action = request.POST.get("action", "")
-    if action not in store.ACTIONS:
-        return HttpResponseBadRequest(_("Unknown action."))
-    try:
-        uids = sorted({int(value) for value in request.POST.getlist("uid")})
-        target = int(request.POST["target"]) if action == "move" and request.POST.get("target") else None
-    except ValueError:
-        return HttpResponseBadRequest(_("Bad message selection."))
-    if not all(imap.is_uid(uid) for uid in uids) or len(uids) > MAX_BULK:
-        return HttpResponseBadRequest(_("Bad message selection."))
-    if not uids:
-        messages.warning(request, _("Select at least one message first."))
-        return redirect(back)
-    try:
-        outcome = store.apply_action(folder, action, uids, target)
-    except store.ActionRefused as exc:
-        messages.error(request, str(exc))
-    except MailServerError as exc:
-        messages.error(request, server_problem(exc))
-    else:
-        messages.success(request, _done(action, outcome))
-        if outcome.target is not None and outcome.target.synced_at is None:
-            tasks.publish_folder_sync(outcome.target)
-    return redirect(back)
+    return _act(request, folder, next_url(request, reverse("mailbox:folder", args=[folder.pk])), in_search=False)
 
 
 @require_POST
 @login_required
 def search_bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
     """The bulk actions on search results, whose rows come from any folder of the account: each
-    ``uid`` is "folder:uid", and each folder's messages get the action as its own list would
-    give it (the same form fields as ``bulk``, so the keys and drag and drop work here too)."""
+    ``uid`` is "folder:uid" (the same form fields as ``bulk`` otherwise, so the keys and drag and
+    drop work here too)."""
     folder = user_folder(request, folder_id)
-    back = next_url(request, reverse("mailbox:search", args=[folder.pk]))
+    return _act(request, folder, next_url(request, reverse("mailbox:search", args=[folder.pk])), in_search=True)
+
+
+def _act(request: HttpRequest, folder: Folder, back: str, *, in_search: bool) -> HttpResponse:
+    """A bulk form's action on the messages it names, each folder's as its own list gives it:
+    those of ``folder`` (its UIDs), or of any folder of its account ("folder:uid")."""
     action = request.POST.get("action", "")
     if action not in store.ACTIONS:
         return HttpResponseBadRequest(_("Unknown action."))
+    by_folder: dict[int, set[int]] = {}
     try:
-        picked = [value.split(":", 1) for value in request.POST.getlist("uid")]
-        by_folder: dict[int, set[int]] = {}
-        for folder_part, uid_part in picked:
+        for value in request.POST.getlist("uid"):
+            folder_part, uid_part = value.split(":", 1) if in_search else (folder.pk, value)
             by_folder.setdefault(int(folder_part), set()).add(int(uid_part))
         target = int(request.POST["target"]) if action == "move" and request.POST.get("target") else None
     except ValueError:
@@ -212,7 +193,11 @@ def search_bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
     if not uids:
         messages.warning(request, _("Select at least one message first."))
         return redirect(back)
-    sources = Folder.objects.select_related("account").filter(account=folder.account, pk__in=by_folder)
+    sources = (
+        list(Folder.objects.select_related("account").filter(account=folder.account, pk__in=by_folder))
+        if in_search
+        else [folder]
+    )
     if len(sources) != len(by_folder):
         raise Http404  # a folder of another account, or none at all
     done: dict[int | None, tuple[int, Folder | None]] = {}  # by target: how many went there
@@ -227,8 +212,7 @@ def search_bulk(request: HttpRequest, folder_id: int) -> HttpResponse:
             messages.error(request, server_problem(exc))
             break
         key = outcome.target.pk if outcome.target is not None else None
-        count = done.get(key, (0, None))[0] + outcome.count
-        done[key] = (count, outcome.target)
+        done[key] = (done.get(key, (0, None))[0] + outcome.count, outcome.target)
     for count, moved_to in done.values():
         messages.success(request, _done(action, store.ActionResult(count, moved_to)))
         if moved_to is not None and moved_to.synced_at is None:
